@@ -1,0 +1,182 @@
+#include "text.h"
+
+#include <cstdint>
+#include <cstring>
+
+namespace procsql::text {
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if s[i] does not
+// start one. The ranges are Unicode Table 3-7 ("well-formed byte sequences"):
+// the narrowed second-byte ranges after E0, ED, F0 and F4 are what exclude
+// overlongs, surrogates and code points above U+10FFFF.
+std::size_t seq_len(std::string_view s, std::size_t i) {
+  auto at = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char b0 = at(i);
+  if (b0 < 0x80) return 1;
+
+  std::size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    n = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    n = 3;
+    if (b0 == 0xE0) lo = 0xA0;  // below: overlong
+    if (b0 == 0xED) hi = 0x9F;  // above: surrogates D800..DFFF
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    n = 4;
+    if (b0 == 0xF0) lo = 0x90;  // below: overlong
+    if (b0 == 0xF4) hi = 0x8F;  // above: > U+10FFFF
+  } else {
+    return 0;  // continuation byte, C0/C1 (always overlong), F5..FF
+  }
+  if (s.size() - i < n) return 0;  // cut short
+  if (at(i + 1) < lo || at(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if ((at(i + k) & 0xC0) != 0x80) return 0;
+  return n;
+}
+
+// Length of the leading all-ASCII run, 8 bytes at a time: most of what we
+// see (paths, flags) is ASCII and needs no per-byte decoding.
+std::size_t ascii_prefix(std::string_view s) {
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (w & 0x8080808080808080ULL) break;
+  }
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+  return i;
+}
+
+const char kHex[] = "0123456789abcdef";
+
+void append_u_escape(std::string& out, unsigned v) {
+  out += "\\u";
+  out += kHex[(v >> 12) & 0xF];
+  out += kHex[(v >> 8) & 0xF];
+  out += kHex[(v >> 4) & 0xF];
+  out += kHex[v & 0xF];
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const std::size_t n = seq_len(s, i);
+    if (n == 0) {
+      append_u_escape(out, 0xDC00u | c);  // surrogateescape: raw byte 0x80..0xFF
+      ++i;
+      continue;
+    }
+    if (n > 1) {
+      out.append(s.data() + i, n);
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\b') {
+      out += "\\b";
+    } else if (c == '\f') {
+      out += "\\f";
+    } else if (c < 0x20 || c == 0x7F) {
+      append_u_escape(out, c);  // JSON requires < 0x20; DEL escaped to stay printable
+    } else {
+      out += static_cast<char>(c);
+    }
+    i += n;
+  }
+  out += '"';
+}
+
+}  // namespace
+
+std::string valid_utf8(std::string_view bytes) {
+  std::size_t i = ascii_prefix(bytes);
+  if (i == bytes.size()) return std::string(bytes);
+
+  std::string out;
+  out.reserve(bytes.size() + 8);
+  out.append(bytes.data(), i);
+  while (i < bytes.size()) {
+    const std::size_t n = seq_len(bytes, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD for this one byte
+      ++i;
+    } else {
+      out.append(bytes.data() + i, n);
+      i += n;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string_view> split_argv(std::string_view raw) {
+  std::vector<std::string_view> args;
+  std::size_t start = 0;
+  while (start < raw.size()) {
+    std::size_t nul = raw.find('\0', start);
+    if (nul == std::string_view::npos) {  // last argument, cut before its NUL
+      args.push_back(raw.substr(start));
+      break;
+    }
+    args.push_back(raw.substr(start, nul - start));
+    start = nul + 1;
+  }
+  return args;
+}
+
+std::string cmdline(std::string_view raw) {
+  std::string joined;
+  joined.reserve(raw.size());
+  bool first = true;
+  for (std::string_view arg : split_argv(raw)) {
+    if (!first) joined += ' ';
+    joined.append(arg.data(), arg.size());
+    first = false;
+  }
+  return valid_utf8(joined);
+}
+
+std::string argv_json(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size() + 16);
+  out += '[';
+  bool first = true;
+  for (std::string_view arg : split_argv(raw)) {
+    if (!first) out += ',';
+    append_json_string(out, arg);
+    first = false;
+  }
+  out += ']';
+  return out;
+}
+
+std::string tty_name(std::string_view kernel_name) {
+  // devpts names its ttys "pts" + index; only that exact shape is rewritten.
+  constexpr std::string_view kPts = "pts";
+  if (kernel_name.size() > kPts.size() && kernel_name.substr(0, kPts.size()) == kPts &&
+      kernel_name.find_first_not_of("0123456789", kPts.size()) == std::string_view::npos) {
+    std::string out(kPts);
+    out += '/';
+    out.append(kernel_name.substr(kPts.size()));
+    return out;
+  }
+  return std::string(kernel_name);
+}
+
+std::string_view cstr_field(const char* buf, std::size_t cap) {
+  if (buf == nullptr || cap == 0) return {};
+  const void* nul = std::memchr(buf, '\0', cap);
+  return {buf, nul ? static_cast<std::size_t>(static_cast<const char*>(nul) - buf) : cap};
+}
+
+}  // namespace procsql::text
