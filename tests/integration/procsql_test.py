@@ -1,0 +1,336 @@
+"""Shared harness for procsql's integration tests.
+
+Everything here drives real things: the real kernel, the stock
+/usr/bin/sqlite3 shell (fed a script file, results read back as JSON) and
+Debian's python3 sqlite3 module. Nothing is mocked.
+
+Rules the tests follow (from the project brief):
+  * other processes exec on this machine all the time, so a test finds its
+    own events by a unique marker token (see `marker()`) or by its own pids,
+    never by counting everything;
+  * a test that needs root/BPF and cannot run FAILS when CI=true and is
+    skipped otherwise (`require_extension()`, `require_root()`);
+  * no timed assertions: speed is measured in bench/ only.
+
+Environment (set by tests/CMakeLists.txt when run through ctest):
+  PROCSQL_BUILD_DIR   build directory holding procsql.so and tests/progs/
+  PROCSQL_SOURCE_DIR  repository root (the shell runs there, so
+                      `.load build/procsql` works as in the README)
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+import uuid
+
+SOURCE_DIR = os.path.abspath(
+    os.environ.get("PROCSQL_SOURCE_DIR")
+    or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+BUILD_DIR = os.path.abspath(
+    os.environ.get("PROCSQL_BUILD_DIR") or os.path.join(SOURCE_DIR, "build"))
+# What `.load` / load_extension() take: the path without ".so".
+EXTENSION = os.path.join(BUILD_DIR, "procsql")
+EXTENSION_SO = EXTENSION + ".so"
+PROGS_DIR = os.path.join(BUILD_DIR, "tests", "progs")
+SQLITE3 = "/usr/bin/sqlite3"
+BPFTOOL = shutil.which("bpftool", path="/usr/sbin:/usr/bin:/sbin:/bin") or "/usr/sbin/bpftool"
+IN_CI = os.environ.get("CI") == "true"
+
+# The columns of process_events, in order (the contract of issue 2).
+PROCESS_EVENTS_COLUMNS = [
+    "eid", "time", "time_ns", "pid", "tid", "parent", "start_time",
+    "parent_path", "comm", "path", "filename", "cmdline", "argv", "argc",
+    "cmdline_truncated", "path_truncated", "cwd", "mode", "owner_uid",
+    "owner_gid", "inode", "uid", "euid", "gid", "egid", "auid", "session",
+    "tty", "cgroup_id", "mnt_ns", "pid_ns", "ns_pid", "syscall",
+]
+
+TRUE = os.path.realpath("/usr/bin/true")
+DASH = os.path.realpath("/bin/sh")
+
+
+# --------------------------------------------------------------------------
+# Preconditions: skip locally, fail in CI.
+
+def unavailable(tc, why):
+    """A precondition is missing: fail under CI=true, skip otherwise."""
+    if IN_CI:
+        tc.fail("cannot run (CI=true, so this is a failure, not a skip): " + why)
+    raise unittest.SkipTest(why)
+
+
+def require_root(tc):
+    if os.geteuid() != 0:
+        unavailable(tc, "needs root (BPF)")
+    if not os.path.exists("/sys/kernel/btf/vmlinux"):
+        unavailable(tc, "kernel has no BTF (/sys/kernel/btf/vmlinux)")
+
+
+def require_extension(tc):
+    require_root(tc)
+    if not os.path.exists(SQLITE3):
+        unavailable(tc, SQLITE3 + " not installed")
+    if not os.path.exists(EXTENSION_SO):
+        unavailable(tc, EXTENSION_SO + " not built")
+
+
+def require_prog(tc, name):
+    """Path of a helper built from tests/progs/<name>.c."""
+    path = os.path.join(PROGS_DIR, name)
+    if not os.access(path, os.X_OK):
+        unavailable(tc, "helper program not built: " + path)
+    return path
+
+
+def require_tool(tc, name):
+    path = shutil.which(name, path="/usr/sbin:/usr/bin:/sbin:/bin")
+    if not path:
+        unavailable(tc, name + " not installed")
+    return path
+
+
+class ProcsqlTestCase(unittest.TestCase):
+    """Base class: needs root, the built extension and the sqlite3 shell."""
+
+    def setUp(self):
+        require_extension(self)
+
+    def tmpdir(self):
+        d = tempfile.mkdtemp(prefix="procsql-test-")
+        self.addCleanup(shutil.rmtree, d, True)
+        return os.path.realpath(d)
+
+    def prog(self, name):
+        return require_prog(self, name)
+
+
+# --------------------------------------------------------------------------
+# Markers and small helpers.
+
+def marker():
+    """A unique token to put in argv; alphanumeric so LIKE needs no escaping."""
+    return "pqm" + uuid.uuid4().hex
+
+
+def sql_str(s):
+    """Quote a Python str as an SQL string literal."""
+    return "'" + s.replace("'", "''") + "'"
+
+
+def argv_bytes(argv_json):
+    """Decode the `argv` column (JSON array, invalid bytes as \\udcXX) to bytes."""
+    return [a.encode("utf-8", "surrogateescape") for a in json.loads(argv_json)]
+
+
+def write_file(path, data, mode=None):
+    with open(path, "wb" if isinstance(data, bytes) else "w") as f:
+        f.write(data)
+    if mode is not None:
+        os.chmod(path, mode)
+    return path
+
+
+def strip_shell_error_prefix(line):
+    """The sqlite3 shell prefixes errors with 'Error: ' (and for SQL errors
+    'near line N: '); return what the extension itself said."""
+    return re.sub(r"^(Parse error|Runtime error|Error)( near line \d+)?: ", "", line)
+
+
+# --------------------------------------------------------------------------
+# Driving the real sqlite3 shell.
+
+class ShellResult:
+    def __init__(self, returncode, stdout, stderr, output, t_start_ns, t_end_ns,
+                 pid, script):
+        self.returncode = returncode
+        self.stdout = stdout  # what .shell children printed (bytes)
+        self.stderr = stderr  # str
+        self.output = output  # str: the shell's own output (.output file)
+        self.t_start_ns = t_start_ns  # wall clock just before the shell started
+        self.t_end_ns = t_end_ns  # wall clock just after it exited
+        self.pid = pid  # pid of the sqlite3 process
+        self.script = script
+
+    def _section(self, key):
+        m = re.search(r"^@@procsql:B:%d@@\n(.*?)^@@procsql:E:%d@@$" % (key, key),
+                      self.output, re.S | re.M)
+        if not m:
+            raise AssertionError(
+                "no output for query #%d (did the script stop early?)\n"
+                "rc=%s\nstderr:\n%s\noutput:\n%s" % (key, self.returncode,
+                                                    self.stderr, self.output))
+        return m.group(1)
+
+    def rows(self, key):
+        """The rows of query `key` as a list of dicts (JSON mode)."""
+        text = self._section(key).strip()
+        return json.loads(text) if text else []
+
+    def text(self, key):
+        """The raw text the shell printed for query `key` (e.g. EQP trees)."""
+        return self._section(key)
+
+    def stderr_lines(self):
+        return [l for l in self.stderr.splitlines() if l.strip()]
+
+
+class Script:
+    """Builds a sqlite3 shell script; `run()` executes it in /usr/bin/sqlite3.
+
+        s = Script()
+        s.load()
+        s.shell("cd /bin && ./ls -d --hide=%s /" % m)
+        q = s.query("SELECT * FROM process_events WHERE argv LIKE '%...%'")
+        r = s.run()
+        r.rows(q)
+
+    Query results are written by the shell (`.output FILE`, `.mode json`)
+    between `.print` markers, so whatever the `.shell` commands print on
+    stdout cannot get mixed into them.
+    """
+
+    def __init__(self):
+        self.lines = []
+        self._n = 0
+        self._dir = None
+
+    def _workdir(self):
+        if self._dir is None:
+            self._dir = tempfile.mkdtemp(prefix="procsql-script-")
+        return self._dir
+
+    def raw(self, line):
+        self.lines.append(line)
+        return self
+
+    def load(self, path=None):
+        """`.load` the extension (by default by the path relative to the
+        repository root, as the README does, when the build dir is there)."""
+        if path is None:
+            rel = os.path.relpath(EXTENSION, SOURCE_DIR)
+            path = EXTENSION if rel.startswith("..") else rel
+        self.lines.append(".load " + path)
+        return self
+
+    def shell(self, command):
+        """`.shell COMMAND`. The shell re-joins the words of the line (adding
+        double quotes around words with spaces), so keep COMMAND to words
+        and operators; use `sh()` for anything that needs quoting."""
+        if "\n" in command:
+            raise ValueError("one line only; use sh()")
+        self.lines.append(".shell " + command)
+        return self
+
+    def sh(self, script_text):
+        """Run SCRIPT_TEXT with /bin/sh (written to a file, no quoting issues)."""
+        self._n += 1
+        path = os.path.join(self._workdir(), "cmd%d.sh" % self._n)
+        write_file(path, script_text, 0o755)
+        self.lines.append(".shell /bin/sh " + path)
+        return path
+
+    def query(self, sql):
+        self._n += 1
+        key = self._n
+        sql = sql.strip()
+        if not sql.endswith(";"):
+            sql += ";"
+        self.lines += [".print @@procsql:B:%d@@" % key, sql,
+                       ".print @@procsql:E:%d@@" % key]
+        return key
+
+    def run(self, env=None, check=True, bail=True, timeout=300, prefix=(),
+            cwd=None):
+        """Run the script. `env` adds/overrides variables; every other
+        PROCSQL_* variable is removed so the extension sees its defaults.
+        `prefix` wraps the shell (e.g. setpriv ...). With check=True a
+        non-zero exit raises AssertionError."""
+        work = self._workdir()
+        out_path = os.path.join(work, "output.txt")
+        script_path = os.path.join(work, "script.sql")
+        text = "\n".join([".output " + out_path, ".mode json"] + self.lines) + "\n"
+        write_file(script_path, text.encode("utf-8", "surrogateescape"))
+        if prefix:  # e.g. running as another user: it must write its output
+            os.chmod(work, 0o777)
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("PROCSQL_")}
+        full_env.update(env or {})
+        args = list(prefix) + [SQLITE3, "-batch", "-init", "/dev/null"]
+        if bail:
+            args.append("-bail")
+        args += [":memory:", ".read " + script_path]
+        t0 = time.time_ns()
+        p = subprocess.Popen(args, cwd=cwd or SOURCE_DIR, env=full_env,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        try:
+            out, err = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+            raise AssertionError("sqlite3 timed out after %ss; stderr:\n%s"
+                                 % (timeout, err.decode("utf-8", "replace")))
+        t1 = time.time_ns()
+        try:
+            with open(out_path, "rb") as f:
+                output = f.read().decode("utf-8", "surrogateescape")
+        except FileNotFoundError:
+            output = ""
+        shutil.rmtree(work, True)
+        self._dir = None
+        r = ShellResult(p.returncode, out, err.decode("utf-8", "surrogateescape"),
+                        output, t0, t1, p.pid, text)
+        if check and p.returncode != 0:
+            raise AssertionError("sqlite3 exited %d\nstderr:\n%s\nscript:\n%s"
+                                 % (p.returncode, r.stderr, text))
+        return r
+
+
+def events_with_marker(script, m, extra_where=""):
+    """Add a query for every process_events row whose argv holds marker m."""
+    where = "argv LIKE %s" % sql_str("%" + m + "%")
+    if extra_where:
+        where += " AND (" + extra_where + ")"
+    return script.query("SELECT * FROM process_events WHERE %s ORDER BY eid" % where)
+
+
+def stats_query(script):
+    return script.query("SELECT name, value FROM procsql_stats")
+
+
+def stats_dict(rows):
+    return {r["name"]: r["value"] for r in rows}
+
+
+# --------------------------------------------------------------------------
+# BPF programs on the machine.
+
+def procsql_prog_ids():
+    """Ids of loaded BPF programs whose name starts with procsql_."""
+    p = subprocess.run([BPFTOOL, "-j", "prog", "show"], capture_output=True, check=True)
+    progs = json.loads(p.stdout or b"[]")
+    return {prog["id"] for prog in progs if str(prog.get("name", "")).startswith("procsql_")}
+
+
+# --------------------------------------------------------------------------
+# Python's sqlite3 module (Debian's /usr/bin/python3).
+
+def python_connect_and_load(path=EXTENSION):
+    import sqlite3
+    conn = sqlite3.connect(":memory:")
+    conn.enable_load_extension(True)
+    conn.load_extension(path)
+    conn.enable_load_extension(False)
+    return conn
+
+
+def run_cmd(args, **kw):
+    """Run a helper command; raise with its output if it fails."""
+    p = subprocess.run(args, capture_output=True, **kw)
+    if p.returncode != 0:
+        raise AssertionError("%r exited %d: %s" % (args, p.returncode, p.stderr))
+    return p
