@@ -1,0 +1,103 @@
+"""`.load` failures: as non-root, and with a bad configuration value. Each
+must be one clear line from the extension and a normal error exit (no
+signal, no crash), and must leave nothing attached.
+"""
+
+import os
+import shutil
+import signal
+import unittest
+
+from procsql_test import (EXTENSION_SO, ProcsqlTestCase, Script,
+                          procsql_prog_ids, require_tool,
+                          strip_shell_error_prefix, stats_dict, stats_query)
+
+
+class LoadErrorTest(ProcsqlTestCase):
+
+    def assert_clean_error(self, r, must_contain):
+        self.assertGreater(r.returncode, 0,
+                           "expected an error exit, got %d%s; stderr: %s" % (
+                               r.returncode,
+                               " (%s)" % signal.Signals(-r.returncode).name
+                               if r.returncode < 0 else "", r.stderr))
+        lines = r.stderr_lines()
+        self.assertEqual(len(lines), 1, "expected one line on stderr, got:\n" + r.stderr)
+        msg = strip_shell_error_prefix(lines[0])
+        self.assertTrue(msg.startswith("procsql: "), msg)
+        for word in must_contain:
+            self.assertIn(word, msg)
+        self.assertNotIn("@@procsql", r.output, "the script went on after the failed .load")
+        return msg
+
+    def test_non_root_load(self):
+        """As uid 65534 without capabilities: one line naming root."""
+        setpriv = require_tool(self, "setpriv")
+        d = self.tmpdir()
+        os.chmod(d, 0o755)
+        so = os.path.join(d, "procsql.so")
+        shutil.copy(EXTENSION_SO, so)
+        os.chmod(so, 0o755)
+        s = Script()
+        s.load(os.path.join(d, "procsql"))
+        s.query("SELECT 1 AS after_load")
+        r = s.run(check=False, cwd=d, prefix=[
+            setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"])
+        self.assert_clean_error(r, ["root"])
+
+    def test_bad_environment_values(self):
+        """Each bad value makes .load fail with one line naming the variable."""
+        cases = [
+            ("PROCSQL_CAPACITY", "abc"),
+            ("PROCSQL_CAPACITY", "0"),
+            ("PROCSQL_CAPACITY", "-5"),
+            ("PROCSQL_CAPACITY", "12abc"),
+            ("PROCSQL_CAPACITY", "99999999999999999999999"),
+            ("PROCSQL_ARENA_BYTES", "lots"),
+            ("PROCSQL_ARENA_BYTES", "-1"),
+            ("PROCSQL_ARGV_BYTES", "255"),
+            ("PROCSQL_ARGV_BYTES", "262145"),
+            ("PROCSQL_ARGV_BYTES", "0"),
+            ("PROCSQL_ARGV_BYTES", "4k"),
+            ("PROCSQL_RINGBUF_BYTES", "big"),
+            ("PROCSQL_RINGBUF_BYTES", "-4096"),
+            ("PROCSQL_BACKEND", "bogus"),
+        ]
+        before = procsql_prog_ids()
+        for var, value in cases:
+            with self.subTest(var=var, value=value):
+                s = Script()
+                s.load()
+                s.query("SELECT 1 AS after_load")
+                r = s.run(env={var: value}, check=False)
+                self.assert_clean_error(r, [var])
+        self.assertEqual(procsql_prog_ids() - before, set(), "programs left attached")
+
+    def test_audit_backend_not_available(self):
+        """PROCSQL_BACKEND=audit is not implemented yet: a clear error."""
+        s = Script()
+        s.load()
+        s.query("SELECT 1 AS after_load")
+        r = s.run(env={"PROCSQL_BACKEND": "audit"}, check=False)
+        self.assert_clean_error(r, ["audit"])
+
+    def test_good_values_load(self):
+        """The documented values load: backend auto/bpf, argv bound at both
+        ends of 256..262144, a custom capacity shows in procsql_stats."""
+        for env in ({"PROCSQL_BACKEND": "auto"}, {"PROCSQL_BACKEND": "bpf"},
+                    {"PROCSQL_ARGV_BYTES": "256"}, {"PROCSQL_ARGV_BYTES": "262144"},
+                    {"PROCSQL_CAPACITY": "5000"}):
+            with self.subTest(env=env):
+                s = Script()
+                s.load()
+                q = stats_query(s)
+                r = s.run(env=env)
+                self.assertEqual(r.stderr_lines(), [])
+                stats = stats_dict(r.rows(q))
+                self.assertEqual(stats["backend"], "bpf")
+                if "PROCSQL_CAPACITY" in env:
+                    self.assertEqual(int(stats["process_events.capacity"]), 5000)
+
+
+if __name__ == "__main__":
+    unittest.main()
