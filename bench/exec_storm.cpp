@@ -1,0 +1,378 @@
+// exec_storm: a whole-system exec storm, with and without the procsql
+// collector attached, interleaved in one run.
+//
+//   build/bench/exec_storm --execs N --rounds R [--extension build/procsql]
+//                          [--threads T] [--spawn posix_spawn|vfork|fork]
+//                          [--program /bin/true] [--warmup W]
+//
+// Each round runs N short-lived execs of `PROGRAM <round-marker> <i>` spread
+// over T worker threads (default: one per online CPU), each worker doing
+// spawn + waitpid in a loop, and measures the wall time. A round is either
+// WITHOUT the collector or WITH it: "attach" opens an in-memory database
+// through the SQLite C API and loads the extension (which starts the
+// collector), "detach" closes it (the last connection releases the
+// collector). After a WITH round's storm, before detaching, it counts the
+// captured rows:
+//   SELECT count(*) FROM process_events WHERE argv LIKE '%<round-marker>%'
+// Each round number runs one WITHOUT and one WITH pass; the order alternates
+// between round numbers so slow drift (page cache, thermal, other load) does
+// not always favour the same side.
+//
+// Output: one line per pass, then a summary: issued, captured,
+// captured/issued, execs/s without and with (medians), and the throughput
+// ratio with/without (median of the per-round ratios). Exit status is 1 if a
+// spawn failed or the extension could not be loaded.
+//
+// Needs root (the collector loads BPF programs). The store must hold a
+// round's rows: if N exceeds process_events.capacity, set PROCSQL_CAPACITY.
+
+#include <sqlite3.h>
+
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <climits>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char **environ;
+
+namespace {
+
+enum class SpawnMethod { kPosixSpawn, kVfork, kFork };
+
+struct Options {
+  int64_t execs = 20000;
+  int rounds = 5;
+  std::string extension = "build/procsql";
+  unsigned threads = 0;  // 0: one per online CPU
+  SpawnMethod spawn = SpawnMethod::kPosixSpawn;
+  std::string program = "/bin/true";
+  int64_t warmup = 1000;
+};
+
+[[noreturn]] void Usage(const char *msg) {
+  if (msg) std::fprintf(stderr, "exec_storm: %s\n", msg);
+  std::fprintf(stderr,
+               "usage: exec_storm --execs N --rounds R [--extension PATH]\n"
+               "                  [--threads T] [--spawn posix_spawn|vfork|fork]\n"
+               "                  [--program PATH] [--warmup W]\n");
+  std::exit(2);
+}
+
+int64_t ParseInt(const char *s, const char *what, int64_t min) {
+  char *end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0' || v < min) {
+    std::string m = std::string("bad value for ") + what + ": " + s;
+    Usage(m.c_str());
+  }
+  return v;
+}
+
+Options ParseArgs(int argc, char **argv) {
+  Options o;
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i];
+    auto value = [&]() -> const char * {
+      if (i + 1 >= argc) Usage(("missing value for " + a).c_str());
+      return argv[++i];
+    };
+    if (a == "--execs") {
+      o.execs = ParseInt(value(), "--execs", 1);
+    } else if (a == "--rounds") {
+      o.rounds = static_cast<int>(ParseInt(value(), "--rounds", 1));
+    } else if (a == "--extension") {
+      o.extension = value();
+    } else if (a == "--threads") {
+      o.threads = static_cast<unsigned>(ParseInt(value(), "--threads", 0));
+    } else if (a == "--program") {
+      o.program = value();
+    } else if (a == "--warmup") {
+      o.warmup = ParseInt(value(), "--warmup", 0);
+    } else if (a == "--spawn") {
+      std::string v = value();
+      if (v == "posix_spawn") o.spawn = SpawnMethod::kPosixSpawn;
+      else if (v == "vfork") o.spawn = SpawnMethod::kVfork;
+      else if (v == "fork") o.spawn = SpawnMethod::kFork;
+      else Usage("--spawn must be posix_spawn, vfork or fork");
+    } else if (a == "-h" || a == "--help") {
+      Usage(nullptr);
+    } else {
+      Usage(("unknown argument " + a).c_str());
+    }
+  }
+  if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
+  return o;
+}
+
+const char *SpawnName(SpawnMethod m) {
+  switch (m) {
+    case SpawnMethod::kPosixSpawn: return "posix_spawn";
+    case SpawnMethod::kVfork: return "vfork";
+    case SpawnMethod::kFork: return "fork";
+  }
+  return "?";
+}
+
+// One child: PROGRAM MARKER INDEX; returns false if it could not be spawned
+// or did not exit 0.
+bool SpawnAndWait(SpawnMethod method, const char *program, char *const *av) {
+  pid_t pid = -1;
+  switch (method) {
+    case SpawnMethod::kPosixSpawn: {
+      int rc = posix_spawn(&pid, program, nullptr, nullptr, av, environ);
+      if (rc != 0) return false;
+      break;
+    }
+    case SpawnMethod::kVfork:
+      pid = vfork();
+      if (pid == 0) {
+        execve(program, av, environ);
+        _exit(127);
+      }
+      break;
+    case SpawnMethod::kFork:
+      pid = fork();
+      if (pid == 0) {
+        execve(program, av, environ);
+        _exit(127);
+      }
+      break;
+  }
+  if (pid < 0) return false;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return false;
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+struct StormResult {
+  int64_t issued = 0;
+  int64_t failed = 0;
+  double seconds = 0;
+};
+
+// N execs over `threads` workers; wall time from first spawn to last reap.
+StormResult Storm(const Options &o, int64_t n, const std::string &marker) {
+  std::atomic<int64_t> failed{0};
+  std::vector<std::thread> workers;
+  auto t0 = std::chrono::steady_clock::now();
+  for (unsigned t = 0; t < o.threads; t++) {
+    int64_t first = n / o.threads * t + std::min<int64_t>(t, n % o.threads);
+    int64_t count = n / o.threads + (static_cast<int64_t>(t) < n % o.threads ? 1 : 0);
+    workers.emplace_back([&, first, count] {
+      char index[32];
+      std::string argv0 = o.program.substr(o.program.rfind('/') + 1);
+      std::vector<char *> av = {argv0.data(), const_cast<char *>(marker.c_str()), index, nullptr};
+      int64_t local_failed = 0;
+      for (int64_t i = 0; i < count; i++) {
+        std::snprintf(index, sizeof index, "%" PRId64, first + i);
+        if (!SpawnAndWait(o.spawn, o.program.c_str(), av.data())) local_failed++;
+      }
+      failed += local_failed;
+    });
+  }
+  for (auto &w : workers) w.join();
+  auto t1 = std::chrono::steady_clock::now();
+  StormResult r;
+  r.issued = n;
+  r.failed = failed.load();
+  r.seconds = std::chrono::duration<double>(t1 - t0).count();
+  return r;
+}
+
+double Ms(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+struct DbCloser {
+  void operator()(sqlite3 *db) const { sqlite3_close(db); }
+};
+using Db = std::unique_ptr<sqlite3, DbCloser>;
+
+struct StmtFinalizer {
+  void operator()(sqlite3_stmt *s) const { sqlite3_finalize(s); }
+};
+using Stmt = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+
+Db Attach(const std::string &extension) {
+  sqlite3 *raw = nullptr;
+  if (sqlite3_open(":memory:", &raw) != SQLITE_OK) {
+    std::fprintf(stderr, "exec_storm: sqlite3_open: %s\n", raw ? sqlite3_errmsg(raw) : "out of memory");
+    std::exit(1);
+  }
+  Db db(raw);
+  sqlite3_enable_load_extension(db.get(), 1);
+  char *err = nullptr;
+  if (sqlite3_load_extension(db.get(), extension.c_str(), nullptr, &err) != SQLITE_OK) {
+    std::fprintf(stderr, "exec_storm: loading %s: %s\n", extension.c_str(), err ? err : "?");
+    sqlite3_free(err);
+    std::exit(1);
+  }
+  return db;
+}
+
+std::map<std::string, std::string> Stats(sqlite3 *db) {
+  std::map<std::string, std::string> out;
+  sqlite3_stmt *raw = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT name, value FROM procsql_stats", -1, &raw, nullptr) != SQLITE_OK) {
+    std::fprintf(stderr, "exec_storm: procsql_stats: %s\n", sqlite3_errmsg(db));
+    return out;
+  }
+  Stmt st(raw);
+  while (sqlite3_step(st.get()) == SQLITE_ROW) {
+    const unsigned char *n = sqlite3_column_text(st.get(), 0);
+    const unsigned char *v = sqlite3_column_text(st.get(), 1);
+    if (n) out[reinterpret_cast<const char *>(n)] = v ? reinterpret_cast<const char *>(v) : "";
+  }
+  return out;
+}
+
+int64_t Stat(const std::map<std::string, std::string> &s, const char *name) {
+  auto it = s.find(name);
+  return it == s.end() ? -1 : std::strtoll(it->second.c_str(), nullptr, 10);
+}
+
+int64_t CountCaptured(sqlite3 *db, const std::string &marker) {
+  sqlite3_stmt *raw = nullptr;
+  const char *sql = "SELECT count(*) FROM process_events WHERE argv LIKE ?1";
+  if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK) {
+    std::fprintf(stderr, "exec_storm: %s\n", sqlite3_errmsg(db));
+    std::exit(1);
+  }
+  Stmt st(raw);
+  std::string pattern = "%" + marker + "%";
+  sqlite3_bind_text(st.get(), 1, pattern.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(st.get()) != SQLITE_ROW) {
+    std::fprintf(stderr, "exec_storm: count: %s\n", sqlite3_errmsg(db));
+    std::exit(1);
+  }
+  return sqlite3_column_int64(st.get(), 0);
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+std::string Marker(int round) {
+  std::random_device rd;
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "procsqlstorm%dr%dx%08x%08x", static_cast<int>(getpid()), round,
+                rd(), rd());
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  Options o = ParseArgs(argc, argv);
+  if (access(o.program.c_str(), X_OK) != 0) {
+    std::fprintf(stderr, "exec_storm: cannot execute %s\n", o.program.c_str());
+    return 1;
+  }
+  std::printf("exec_storm: %" PRId64 " execs x %d rounds, %u threads, %s of %s, extension %s\n",
+              o.execs, o.rounds, o.threads, SpawnName(o.spawn), o.program.c_str(),
+              o.extension.c_str());
+  std::fflush(stdout);
+
+  if (o.warmup > 0) {
+    StormResult w = Storm(o, o.warmup, Marker(-1));
+    std::printf("warmup: %" PRId64 " execs, %.0f execs/s (not counted)\n", w.issued,
+                w.issued / w.seconds);
+  }
+
+  std::vector<double> rate_without, rate_with, ratios;
+  int64_t issued_with = 0, captured_with = 0, failed_total = 0;
+  int64_t lost_total = 0;
+  bool warned_capacity = false;
+
+  for (int round = 0; round < o.rounds; round++) {
+    double without = 0, with = 0;
+    // Even rounds: WITHOUT first; odd rounds: WITH first.
+    for (int pass = 0; pass < 2; pass++) {
+      bool attached = (pass == 1) == (round % 2 == 0);
+      std::string marker = Marker(round * 2 + pass);
+      if (!attached) {
+        StormResult r = Storm(o, o.execs, marker);
+        failed_total += r.failed;
+        without = r.issued / r.seconds;
+        std::printf("round %d without: issued %" PRId64 " failed %" PRId64
+                    " wall %.3f s  %.0f execs/s\n",
+                    round + 1, r.issued, r.failed, r.seconds, without);
+      } else {
+        auto a0 = std::chrono::steady_clock::now();
+        Db db = Attach(o.extension);
+        auto a1 = std::chrono::steady_clock::now();
+        auto before = Stats(db.get());
+        int64_t capacity = Stat(before, "process_events.capacity");
+        if (!warned_capacity && capacity > 0 && o.execs > capacity) {
+          std::printf("warning: --execs %" PRId64 " exceeds process_events.capacity %" PRId64
+                      "; rows will be overwritten (set PROCSQL_CAPACITY)\n",
+                      o.execs, capacity);
+          warned_capacity = true;
+        }
+        StormResult r = Storm(o, o.execs, marker);
+        auto q0 = std::chrono::steady_clock::now();
+        int64_t captured = CountCaptured(db.get(), marker);
+        auto q1 = std::chrono::steady_clock::now();
+        auto after = Stats(db.get());
+        int64_t lost = Stat(after, "process_events.events_lost_kernel") -
+                       Stat(before, "process_events.events_lost_kernel");
+        int64_t overwritten = Stat(after, "process_events.rows_overwritten") -
+                              Stat(before, "process_events.rows_overwritten");
+        auto d0 = std::chrono::steady_clock::now();
+        db.reset();
+        auto d1 = std::chrono::steady_clock::now();
+        failed_total += r.failed;
+        issued_with += r.issued;
+        captured_with += captured;
+        lost_total += lost;
+        with = r.issued / r.seconds;
+        std::printf("round %d with:    issued %" PRId64 " failed %" PRId64
+                    " wall %.3f s  %.0f execs/s  captured %" PRId64 " (%.2f%%)"
+                    "  lost_kernel +%" PRId64 "  overwritten +%" PRId64
+                    "  attach %.1f ms  count query %.1f ms  detach %.1f ms\n",
+                    round + 1, r.issued, r.failed, r.seconds, with, captured,
+                    100.0 * captured / r.issued, lost, overwritten, Ms(a0, a1), Ms(q0, q1),
+                    Ms(d0, d1));
+      }
+      std::fflush(stdout);
+    }
+    rate_without.push_back(without);
+    rate_with.push_back(with);
+    ratios.push_back(with / without);
+  }
+
+  std::printf("\nsummary over %d rounds of %" PRId64 " execs (%u threads, %s):\n", o.rounds,
+              o.execs, o.threads, SpawnName(o.spawn));
+  std::printf("  issued (with collector)   %" PRId64 "\n", issued_with);
+  std::printf("  captured                  %" PRId64 "\n", captured_with);
+  std::printf("  captured/issued           %.4f\n",
+              issued_with ? static_cast<double>(captured_with) / issued_with : 0.0);
+  std::printf("  lost in kernel            %" PRId64 "\n", lost_total);
+  std::printf("  execs/s without (median)  %.0f\n", Median(rate_without));
+  std::printf("  execs/s with (median)     %.0f\n", Median(rate_with));
+  std::printf("  throughput with/without   %.3f (median of per-round ratios)\n", Median(ratios));
+  if (failed_total) std::printf("  FAILED spawns            %" PRId64 "\n", failed_total);
+  return failed_total ? 1 : 0;
+}
