@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The wire format between procsql's BPF programs and user space.
+ *
+ * Included by the BPF programs (C, with vmlinux.h types) and by the C++
+ * decoder, which static_asserts the sizes below. Fixed-width fields only; every
+ * variable-length string follows the header back to back, in the order of the
+ * *_len fields, without NUL terminators. Changing anything here means bumping
+ * PROCSQL_ABI_VERSION.
+ */
+#ifndef PROCSQL_EVENT_ABI_H
+#define PROCSQL_EVENT_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define PROCSQL_ABI_VERSION 1
+
+/* A path walked in the kernel is kept whole up to this many bytes (PATH_MAX). */
+#define PROCSQL_PATH_MAX 4096
+/* A tty_struct name is at most 64 bytes. */
+#define PROCSQL_TTY_MAX 64
+/* The hard ceiling of PROCSQL_ARGV_BYTES (the scratch buffer is sized by it). */
+#define PROCSQL_ARGV_MAX (256 * 1024)
+/* Path components walked when bpf_loop is available (kernel >= 5.17): enough
+ * for any path d_path itself can return (2048 one-letter components). */
+#define PROCSQL_WALK_LOOP_COMPONENTS 2048
+/* Path components walked by the unrolled-loop fallback on older kernels. */
+#define PROCSQL_WALK_BOUNDED_COMPONENTS 48
+
+/* Bytes of an exec record's strings in front of argv: four paths (each may
+ * carry a " (deleted)" suffix) and the tty name. */
+#define PROCSQL_PATHS_AREA (4 * (PROCSQL_PATH_MAX + 16) + PROCSQL_TTY_MAX)
+/* The largest exec record for a given argv bound. */
+#define PROCSQL_EXEC_RECORD_MAX(argv_bound) \
+	(sizeof(struct procsql_exec_event) + PROCSQL_PATHS_AREA + (argv_bound))
+
+enum procsql_event_kind {
+	PROCSQL_EVENT_EXEC = 1,
+};
+
+/* Bits of procsql_exec_event.flags. */
+enum procsql_exec_flags {
+	PROCSQL_EXEC_PATH_TRUNCATED = 1u << 0,        /* exe path not resolved whole */
+	PROCSQL_EXEC_CWD_TRUNCATED = 1u << 1,         /* cwd not resolved whole */
+	PROCSQL_EXEC_PARENT_PATH_TRUNCATED = 1u << 2, /* parent exe path not whole */
+	PROCSQL_EXEC_FILENAME_TRUNCATED = 1u << 3,    /* bprm->filename cut at PATH_MAX */
+	PROCSQL_EXEC_ARGV_TRUNCATED = 1u << 4,        /* argv longer than the bound */
+	PROCSQL_EXEC_ARGV_UNREADABLE = 1u << 5,       /* argv pages could not be read */
+	PROCSQL_EXEC_HAS_TTY = 1u << 6,
+	PROCSQL_EXEC_HAS_LOGINUID = 1u << 7,  /* kernel has audit loginuid/sessionid */
+	PROCSQL_EXEC_HAS_PARENT_PATH = 1u << 8, /* parent has an mm (not a kthread) */
+	PROCSQL_EXEC_HAS_SYSCALL = 1u << 9,   /* syscall_nr is known */
+	PROCSQL_EXEC_HAS_CWD = 1u << 10,
+};
+
+/* Counters kept in the kernel (a per-CPU array summed by user space). */
+enum procsql_kernel_counter {
+	PROCSQL_CNT_EXEC_SEEN = 0,         /* sched_process_exec hits */
+	PROCSQL_CNT_EXEC_RINGBUF_FULL = 1, /* events lost: ring buffer full */
+	PROCSQL_CNT_EXEC_NO_SCRATCH = 2,   /* events lost: scratch buffer missing */
+	PROCSQL_CNT__MAX = 8,
+};
+
+struct procsql_exec_event {
+	__u32 kind;        /* PROCSQL_EVENT_EXEC */
+	__u32 size;        /* bytes of the whole record, header included */
+	__u64 ktime_boot_ns;  /* bpf_ktime_get_boot_ns() at the exec */
+	__u64 start_boot_ns;  /* the process's start, CLOCK_BOOTTIME ns */
+	__u64 inode;
+	__u64 cgroup_id;   /* cgroup v2 id of the task */
+	__u32 pid;         /* tgid, host pid namespace */
+	__u32 tid;         /* the thread that called exec (old_pid) */
+	__u32 ppid;        /* real parent's tgid */
+	__u32 ns_pid;      /* pid in the task's own pid namespace */
+	__u32 uid, euid, gid, egid; /* as the initial user namespace sees them */
+	__u32 loginuid, sessionid;
+	__u32 mode, owner_uid, owner_gid;
+	__u32 mnt_ns, pid_ns; /* namespace inode numbers */
+	__u32 argc;        /* the true argument count */
+	__s32 syscall_nr;  /* valid with PROCSQL_EXEC_HAS_SYSCALL */
+	__u32 flags;       /* enum procsql_exec_flags */
+	__u32 argv_len;
+	__u16 path_len, filename_len, cwd_len, parent_path_len;
+	__u16 tty_len, reserved0;
+	__u32 reserved1;
+	char comm[16];
+	/* then: path, filename, cwd, parent_path, tty, argv */
+};
+
+#endif /* PROCSQL_EVENT_ABI_H */

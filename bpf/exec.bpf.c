@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Exec capture at tp_btf/sched_process_exec.
+ *
+ * Why this hook: it fires once per successful exec, after the new image is in
+ * place (so mm->arg_start..arg_end hold the new argv and bprm->file is the file
+ * that really runs: the interpreter for a #! script), before the process can
+ * run a single instruction of its own, so a process that lives a microsecond is
+ * still seen. It needs neither kprobes nor fentry (absent on some kernels) nor
+ * tracefs (a tp_btf program attaches by BTF id).
+ *
+ * One record per exec goes to a BPF ring buffer: a fixed header and then the
+ * strings. A record that does not fit is counted in procsql_counters, never
+ * dropped silently.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "event_abi.h"
+#include "path_walk.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by user space before load (PROCSQL_ARGV_BYTES). The verifier sees the
+ * frozen value, which bounds the argv copy. */
+const volatile __u32 argv_max = 16384;
+
+#define PROCSQL_DELETED_SUFFIX " (deleted)"
+#define PROCSQL_DELETED_LEN 10
+
+struct procsql_exec_scratch {
+	struct procsql_exec_event ev;
+	char data[PROCSQL_PATHS_AREA + PROCSQL_ARGV_MAX];
+};
+
+/* One assembly buffer per CPU. A plain array indexed by CPU, because a per-CPU
+ * array's values are limited to 32 KiB. User space sets max_entries to the
+ * number of possible CPUs and value_size to PROCSQL_EXEC_RECORD_MAX(argv_max),
+ * so memory follows the configured bound (no BTF value type, so the size can
+ * change). The verifier proves every access against that size, knowing
+ * argv_max. Sharing a buffer per CPU is safe: raw tracepoints run with
+ * preemption disabled and the kernel refuses to re-enter a running program on
+ * the same CPU (such a miss is counted in the program's recursion_misses). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct procsql_exec_scratch));
+} procsql_exec_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024);
+} procsql_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PROCSQL_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} procsql_counters SEC(".maps");
+
+static __always_inline void procsql_count(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&procsql_counters, &which);
+	if (c)
+		*c += 1;
+}
+
+/*
+ * Appends the walked path in the path buffer to data[off], plus " (deleted)"
+ * when the leaf is unlinked. Returns the bytes written.
+ */
+static __always_inline __u32 procsql_put_path(char *data, __u32 off, struct procsql_path_buf *pb,
+					       __u64 leaf)
+{
+	char *pbuf = pb->data;
+	__u32 pos = pb->w.pos & (PROCSQL_PATH_MAX - 1);
+	__u32 len = PROCSQL_PATH_MAX - pos;
+	if (off > PROCSQL_PATHS_AREA - PROCSQL_PATH_MAX - 16)
+		return 0;
+	bpf_probe_read_kernel(&data[off], len & (PROCSQL_PATH_MAX - 1), &pbuf[pos]);
+	if (procsql_dentry_unlinked(leaf)) {
+		__u32 at = off + (len & (PROCSQL_PATH_MAX - 1));
+		if (at <= PROCSQL_PATHS_AREA - 16) {
+			__builtin_memcpy(&data[at], PROCSQL_DELETED_SUFFIX, PROCSQL_DELETED_LEN);
+			len += PROCSQL_DELETED_LEN;
+		}
+	}
+	return len;
+}
+
+/* Walks `target` relative to `root` into data[off]; sets `trunc_flag` on the
+ * event when it cannot be resolved whole. */
+static __always_inline __u32 procsql_put_walk(struct procsql_exec_event *ev, char *data, __u32 off,
+					       const struct path *target, const struct path *root,
+					       __u32 trunc_flag, bool use_loop)
+{
+	__u64 leaf = (__u64)BPF_CORE_READ(target, dentry);
+	struct procsql_path_buf *pb = procsql_walk_path(target, root, use_loop);
+	if (!pb) {
+		ev->flags |= trunc_flag;
+		return 0;
+	}
+	if (pb->w.truncated)
+		ev->flags |= trunc_flag;
+	return procsql_put_path(data, off, pb, leaf);
+}
+
+static __always_inline int procsql_syscall_nr(struct task_struct *task, __u32 *flags)
+{
+	/* bpf_task_pt_regs() arrived in 5.15; on older kernels the verifier never
+	 * sees this call (the CO-RE check folds to 0 and the branch is dead). */
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs)) {
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+		if (regs) {
+			*flags |= PROCSQL_EXEC_HAS_SYSCALL;
+#if defined(__TARGET_ARCH_x86)
+			return (int)BPF_CORE_READ(regs, orig_ax);
+#elif defined(__TARGET_ARCH_arm64)
+			return (int)BPF_CORE_READ(regs, syscallno);
+#else
+			*flags &= ~PROCSQL_EXEC_HAS_SYSCALL;
+#endif
+		}
+	}
+	return -1;
+}
+
+static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t old_pid,
+						struct linux_binprm *bprm, bool use_loop)
+{
+	procsql_count(PROCSQL_CNT_EXEC_SEEN);
+
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct procsql_exec_scratch *s = bpf_map_lookup_elem(&procsql_exec_scratch, &cpu);
+	if (!s) {
+		procsql_count(PROCSQL_CNT_EXEC_NO_SCRATCH);
+		return 0;
+	}
+	struct procsql_exec_event *ev = &s->ev;
+	char *data = s->data;
+
+	ev->kind = PROCSQL_EVENT_EXEC;
+	ev->flags = 0;
+	ev->ktime_boot_ns = bpf_ktime_get_boot_ns();
+	ev->start_boot_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	ev->pid = BPF_CORE_READ(task, tgid);
+	ev->tid = old_pid;
+	ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	ev->cgroup_id = bpf_get_current_cgroup_id();
+	ev->argc = BPF_CORE_READ(bprm, argc);
+	ev->syscall_nr = procsql_syscall_nr(task, &ev->flags);
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+
+	/* Credentials committed by this exec (setuid applied). kuid values are the
+	 * ids of the initial user namespace. */
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+	ev->uid = BPF_CORE_READ(cred, uid.val);
+	ev->euid = BPF_CORE_READ(cred, euid.val);
+	ev->gid = BPF_CORE_READ(cred, gid.val);
+	ev->egid = BPF_CORE_READ(cred, egid.val);
+	if (bpf_core_field_exists(task->loginuid)) {
+		ev->loginuid = BPF_CORE_READ(task, loginuid.val);
+		ev->sessionid = BPF_CORE_READ(task, sessionid);
+		ev->flags |= PROCSQL_EXEC_HAS_LOGINUID;
+	}
+
+	/* Namespaces: the pid as the task's own pid namespace sees it. */
+	struct pid *tpid = BPF_CORE_READ(task, thread_pid);
+	__u32 level = BPF_CORE_READ(tpid, level);
+	struct upid up;
+	bpf_probe_read_kernel(&up, sizeof(up), &tpid->numbers[level & 63]);
+	ev->ns_pid = up.nr;
+	ev->pid_ns = BPF_CORE_READ(up.ns, ns.inum);
+	ev->mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+
+	/* The file that runs (the interpreter for a script), as /proc/PID/exe. */
+	struct file *file = BPF_CORE_READ(bprm, file);
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	ev->mode = BPF_CORE_READ(inode, i_mode);
+	ev->owner_uid = BPF_CORE_READ(inode, i_uid.val);
+	ev->owner_gid = BPF_CORE_READ(inode, i_gid.val);
+	ev->inode = BPF_CORE_READ(inode, i_ino);
+
+	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	__u32 off = 0;
+	__u32 len;
+
+	len = procsql_put_walk(ev, data, off, &file->f_path, &fs->root,
+			       PROCSQL_EXEC_PATH_TRUNCATED, use_loop);
+	ev->path_len = len;
+	off += len & 0x1fff;
+
+	/* The name as passed to exec ("./ls", "/dev/fd/3", the script). */
+	const char *filename = BPF_CORE_READ(bprm, filename);
+	long n = 0;
+	if (off <= PROCSQL_PATHS_AREA - PROCSQL_PATH_MAX - 16)
+		n = bpf_probe_read_kernel_str(&data[off], PROCSQL_PATH_MAX, filename);
+	if (n > 0) {
+		if (n == PROCSQL_PATH_MAX)
+			ev->flags |= PROCSQL_EXEC_FILENAME_TRUNCATED;
+		len = n - 1;
+	} else {
+		len = 0;
+	}
+	ev->filename_len = len;
+	off += len & 0x1fff;
+
+	len = 0;
+	if (fs) {
+		ev->flags |= PROCSQL_EXEC_HAS_CWD;
+		len = procsql_put_walk(ev, data, off, &fs->pwd, &fs->root,
+				       PROCSQL_EXEC_CWD_TRUNCATED, use_loop);
+	}
+	ev->cwd_len = len;
+	off += len & 0x1fff;
+
+	/* The parent's executable, relative to the parent's own root. A kernel
+	 * thread parent (no mm) has none. */
+	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
+	struct file *parent_exe = BPF_CORE_READ(parent, mm, exe_file);
+	struct fs_struct *parent_fs = BPF_CORE_READ(parent, fs);
+	len = 0;
+	if (parent_exe && parent_fs) {
+		ev->flags |= PROCSQL_EXEC_HAS_PARENT_PATH;
+		len = procsql_put_walk(ev, data, off, &parent_exe->f_path, &parent_fs->root,
+				       PROCSQL_EXEC_PARENT_PATH_TRUNCATED, use_loop);
+	}
+	ev->parent_path_len = len;
+	off += len & 0x1fff;
+
+	/* The controlling terminal, by its kernel name ("pts3"). */
+	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+	len = 0;
+	if (tty && off <= PROCSQL_PATHS_AREA - PROCSQL_TTY_MAX) {
+		n = bpf_probe_read_kernel_str(&data[off], PROCSQL_TTY_MAX, &tty->name);
+		if (n > 1) {
+			ev->flags |= PROCSQL_EXEC_HAS_TTY;
+			len = n - 1;
+		}
+	}
+	ev->tty_len = len;
+	off += len & (PROCSQL_TTY_MAX - 1);
+
+	/* argv from the new image's stack, up to the configured bound. */
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	unsigned long arg_start = BPF_CORE_READ(mm, arg_start);
+	unsigned long arg_end = BPF_CORE_READ(mm, arg_end);
+	__u64 argv_len = arg_end > arg_start ? arg_end - arg_start : 0;
+	__u32 bound = argv_max;
+	if (bound > PROCSQL_ARGV_MAX)
+		bound = PROCSQL_ARGV_MAX;
+	if (argv_len > bound) {
+		argv_len = bound;
+		ev->flags |= PROCSQL_EXEC_ARGV_TRUNCATED;
+	}
+	if (off > PROCSQL_PATHS_AREA)
+		return 0;
+	if (argv_len > PROCSQL_ARGV_MAX)
+		argv_len = PROCSQL_ARGV_MAX;
+	if (argv_len &&
+	    bpf_probe_read_user(&data[off], argv_len, (const void *)arg_start) != 0) {
+		ev->flags |= PROCSQL_EXEC_ARGV_UNREADABLE;
+		argv_len = 0;
+	}
+	ev->argv_len = argv_len;
+	off += argv_len;
+
+	__u64 size = sizeof(*ev) + off;
+	if (size > PROCSQL_EXEC_RECORD_MAX(bound))
+		return 0;
+	ev->size = size;
+	if (bpf_ringbuf_output(&procsql_events, s, size, 0) != 0)
+		procsql_count(PROCSQL_CNT_EXEC_RINGBUF_FULL);
+	return 0;
+}
+
+/* Two variants of one handler; user space loads exactly one of them, the
+ * bpf_loop one where the kernel has bpf_loop (5.17+). */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(procsql_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return procsql_handle_exec(task, old_pid, bprm, true);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(procsql_exec_nl, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return procsql_handle_exec(task, old_pid, bprm, false);
+}

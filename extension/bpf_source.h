@@ -1,0 +1,77 @@
+// The eBPF source: loads and attaches the exec program, consumes its ring
+// buffer on a thread of its own and appends decoded rows to the store.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "clock.h"
+#include "config.h"
+#include "exec_event.h"
+
+struct procsql_exec_bpf;
+struct ring_buffer;
+
+namespace procsql {
+
+struct BpfSourceStats {
+	uint64_t received = 0;          // records decoded and stored
+	uint64_t decode_errors = 0;     // records refused by the decoder
+	uint64_t kernel_seen = 0;       // sched_process_exec hits in the kernel
+	uint64_t lost_ringbuf_full = 0; // dropped in the kernel: ring buffer full
+	uint64_t lost_no_scratch = 0;   // dropped in the kernel: no scratch buffer
+	uint64_t lost_recursion = 0;    // program not run: re-entered on a CPU
+	uint64_t paths_truncated = 0;   // rows with path_truncated = 1
+	uint64_t argv_truncated = 0;    // rows with cmdline_truncated = 1
+	uint64_t lost_total() const { return lost_ringbuf_full + lost_no_scratch + lost_recursion; }
+};
+
+class BpfSource {
+public:
+	// Loads, attaches and starts consuming. On failure returns nullptr and a
+	// one-line reason (e.g. not root, no BTF, verifier refusal).
+	static std::unique_ptr<BpfSource> start(const Config& config, const BootClock& clock, ExecRing& ring,
+	                                        std::string* error);
+	~BpfSource();
+	BpfSource(const BpfSource&) = delete;
+	BpfSource& operator=(const BpfSource&) = delete;
+
+	// Moves everything the kernel has already delivered into the store, so a
+	// query sees every exec that finished before it began. Thread-safe.
+	void drain();
+
+	BpfSourceStats stats() const;
+	bool uses_bpf_loop() const { return use_loop_; }
+	bool has_syscall_column() const { return has_task_pt_regs_; }
+
+private:
+	BpfSource(const BootClock& clock, ExecRing& ring) : clock_(clock), ring_(ring) {}
+	bool open_and_attach(const Config& config, std::string* error);
+	void run();
+	static int on_record(void* ctx, void* data, size_t size);
+	void ingest(const void* data, size_t size);
+
+	const BootClock& clock_;
+	ExecRing& ring_;
+	procsql_exec_bpf* skel_ = nullptr;
+	ring_buffer* rb_ = nullptr;
+	int stop_fd_ = -1;
+	int epoll_fd_ = -1;
+	bool use_loop_ = false;
+	bool has_task_pt_regs_ = false;
+	std::thread thread_;
+	// One consumer at a time: libbpf's ring_buffer__consume is not re-entrant,
+	// and the store has a single writer. Held only while consuming.
+	std::mutex consume_mutex_;
+
+	std::atomic<uint64_t> received_{0};
+	std::atomic<uint64_t> decode_errors_{0};
+	std::atomic<uint64_t> paths_truncated_{0};
+	std::atomic<uint64_t> argv_truncated_{0};
+};
+
+} // namespace procsql

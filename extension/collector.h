@@ -1,0 +1,50 @@
+// One collector per process, shared by every connection that loads procsql,
+// released with the last one.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bpf_source.h"
+#include "clock.h"
+#include "config.h"
+#include "exec_event.h"
+
+namespace procsql {
+
+// A row of procsql_stats: an integer or a text value.
+struct StatRow {
+	std::string name;
+	bool is_text;
+	int64_t integer;
+	std::string text;
+};
+
+class Collector {
+public:
+	// The running collector, or a new one started from the environment. On
+	// failure nullptr and a one-line reason. Thread-safe.
+	static std::shared_ptr<Collector> acquire(std::string* error);
+	~Collector();
+
+	const ExecRing& exec_ring() const { return *exec_ring_; }
+	// Read-your-writes: move what the kernel delivered into the stores.
+	void drain();
+	std::vector<StatRow> stats() const;
+
+private:
+	Collector() = default;
+	bool start(std::string* error);
+
+	Config config_;
+	BootClock clock_;
+	std::string instance_id_;
+	std::string backend_reason_;
+	int64_t start_time_ns_ = 0;
+	std::unique_ptr<ExecRing> exec_ring_;
+	std::unique_ptr<BpfSource> bpf_; // declared last: stops before the stores go
+};
+
+} // namespace procsql

@@ -1,0 +1,132 @@
+#include "config.h"
+
+#include <cstdlib>
+
+#include "event_abi.h"
+
+namespace procsql {
+
+const char* backend_choice_name(BackendChoice choice) {
+	switch (choice) {
+	case BackendChoice::automatic:
+		return "auto";
+	case BackendChoice::bpf:
+		return "bpf";
+	case BackendChoice::audit:
+		return "audit";
+	}
+	return "?";
+}
+
+bool parse_size(const std::string& text, uint64_t* out) {
+	if (text.empty() || text[0] < '0' || text[0] > '9') {
+		return false;
+	}
+	size_t i = 0;
+	uint64_t value = 0;
+	for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; i++) {
+		const uint64_t digit = uint64_t(text[i] - '0');
+		if (value > (UINT64_MAX - digit) / 10) {
+			return false;
+		}
+		value = value * 10 + digit;
+	}
+	unsigned shift = 0;
+	if (i < text.size()) {
+		switch (text[i]) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		default: return false;
+		}
+		i++;
+	}
+	if (i != text.size() || (shift && value > (UINT64_MAX >> shift))) {
+		return false;
+	}
+	*out = value << shift;
+	return true;
+}
+
+namespace {
+
+// Reads a size variable into *out when set. Range is inclusive.
+bool read_size(const char* name, uint64_t min, uint64_t max, uint64_t* out, std::string* error) {
+	const char* raw = std::getenv(name);
+	if (!raw) {
+		return true;
+	}
+	uint64_t value = 0;
+	if (!parse_size(raw, &value) || value < min || value > max) {
+		*error = std::string(name) + " must be a whole number from " + std::to_string(min) + " to " +
+		         std::to_string(max) + " (K, M, G suffixes allowed), got '" + raw + "'";
+		return false;
+	}
+	*out = value;
+	return true;
+}
+
+bool read_flag(const char* name, bool* out, std::string* error) {
+	const char* raw = std::getenv(name);
+	if (!raw) {
+		return true;
+	}
+	const std::string v = raw;
+	if (v == "1" || v == "true" || v == "yes") {
+		*out = true;
+	} else if (v == "0" || v == "false" || v == "no" || v.empty()) {
+		*out = false;
+	} else {
+		*error = std::string(name) + " must be 1 or 0, got '" + v + "'";
+		return false;
+	}
+	return true;
+}
+
+} // namespace
+
+bool Config::from_env(Config* out, std::string* error) {
+	Config c;
+	if (const char* raw = std::getenv("PROCSQL_BACKEND")) {
+		const std::string v = raw;
+		if (v == "auto" || v.empty()) {
+			c.backend = BackendChoice::automatic;
+		} else if (v == "bpf") {
+			c.backend = BackendChoice::bpf;
+		} else if (v == "audit") {
+			c.backend = BackendChoice::audit;
+		} else {
+			*error = "PROCSQL_BACKEND must be auto, bpf or audit, got '" + v + "'";
+			return false;
+		}
+	}
+	uint64_t argv = c.argv_bytes;
+	if (!read_size("PROCSQL_CAPACITY", 16, 1ull << 30, &c.capacity, error) ||
+	    !read_size("PROCSQL_ARGV_BYTES", 256, PROCSQL_ARGV_MAX, &argv, error) ||
+	    !read_size("PROCSQL_ARENA_BYTES", 1ull << 20, 1ull << 40, &c.arena_bytes, error) ||
+	    !read_size("PROCSQL_RINGBUF_BYTES", 1ull << 20, 1ull << 30, &c.ringbuf_bytes, error) ||
+	    !read_flag("PROCSQL_BPF_NO_LOOP", &c.bpf_no_loop, error) ||
+	    !read_flag("PROCSQL_DEBUG", &c.debug, error)) {
+		return false;
+	}
+	c.argv_bytes = uint32_t(argv);
+	// The kernel wants a power of two; round up rather than refuse.
+	uint64_t rb = 1;
+	while (rb < c.ringbuf_bytes) {
+		rb <<= 1;
+	}
+	c.ringbuf_bytes = rb;
+	// The arena must hold many of the largest rows, or a single big exec would
+	// evict most of the table. Four is the floor; the store refuses any row
+	// larger than half the arena.
+	const uint64_t largest_row = PROCSQL_PATHS_AREA + c.argv_bytes;
+	if (c.arena_bytes < 4 * largest_row) {
+		*error = "PROCSQL_ARENA_BYTES (" + std::to_string(c.arena_bytes) + ") must be at least 4 times the largest row (" +
+		         std::to_string(largest_row) + " bytes with PROCSQL_ARGV_BYTES=" + std::to_string(c.argv_bytes) + ")";
+		return false;
+	}
+	*out = c;
+	return true;
+}
+
+} // namespace procsql

@@ -1,0 +1,30 @@
+// Configuration read from the environment when the collector starts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace procsql {
+
+enum class BackendChoice { automatic, bpf, audit };
+
+const char* backend_choice_name(BackendChoice choice);
+
+struct Config {
+	BackendChoice backend = BackendChoice::automatic; // PROCSQL_BACKEND
+	uint64_t capacity = 100000;                       // PROCSQL_CAPACITY, rows per table
+	uint64_t arena_bytes = 64ull << 20;               // PROCSQL_ARENA_BYTES, per table
+	uint32_t argv_bytes = 16384;                      // PROCSQL_ARGV_BYTES
+	uint64_t ringbuf_bytes = 16ull << 20;             // PROCSQL_RINGBUF_BYTES
+	bool bpf_no_loop = false;                         // PROCSQL_BPF_NO_LOOP=1
+	bool debug = false;                               // PROCSQL_DEBUG=1
+
+	// Reads every PROCSQL_* variable. On a bad value returns false with a
+	// one-line message that names the variable and the accepted range.
+	static bool from_env(Config* out, std::string* error);
+};
+
+// Parses "123", "64K", "16M", "1G" (binary multiples). Exposed for tests.
+bool parse_size(const std::string& text, uint64_t* out);
+
+} // namespace procsql

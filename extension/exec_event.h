@@ -1,0 +1,70 @@
+// A decoded exec: the same for every source (eBPF today, audit later), and the
+// row type of the process_events store.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "store/ring.h"
+
+namespace procsql {
+
+// Fixed part of a process_events row. Trivially copyable, a multiple of 8
+// bytes: the store copies it word by word.
+struct ExecRow {
+	int64_t time_ns;    // Unix ns
+	int64_t start_time; // Unix ns of the process start
+	uint64_t inode;
+	uint64_t cgroup_id;
+	int32_t pid, tid, parent, ns_pid;
+	uint32_t uid, euid, gid, egid;
+	uint32_t auid, session;
+	uint32_t mode, owner_uid, owner_gid;
+	uint32_t mnt_ns, pid_ns;
+	uint32_t argc;
+	uint32_t flags;  // ExecFlag bits
+	int32_t syscall; // ExecSyscall
+	char comm[16];
+};
+static_assert(sizeof(ExecRow) % 8 == 0, "the store copies rows in 8-byte words");
+
+enum ExecFlag : uint32_t {
+	kExecPathTruncated = 1u << 0,
+	kExecCmdlineTruncated = 1u << 1,
+	kExecHasTty = 1u << 2,
+	kExecHasAuid = 1u << 3,
+	kExecHasSession = 1u << 4,
+	kExecHasParentPath = 1u << 5,
+	kExecHasCwd = 1u << 6,
+	kExecHasSyscall = 1u << 7,
+	kExecHasNamespaces = 1u << 8,
+};
+
+enum class ExecSyscall : int32_t { unknown = 0, execve = 1, execveat = 2 };
+
+// The syscall column's text; nullptr (SQL NULL) when unknown.
+inline const char* exec_syscall_name(ExecSyscall s) {
+	switch (s) {
+	case ExecSyscall::execve: return "execve";
+	case ExecSyscall::execveat: return "execveat";
+	case ExecSyscall::unknown: break;
+	}
+	return nullptr;
+}
+
+// The variable-length strings of a row, in store order.
+enum ExecString : size_t {
+	kExecPath,
+	kExecFilename,
+	kExecCwd,
+	kExecParentPath,
+	kExecTty,
+	kExecArgv, // raw: arguments separated by NUL, as in the process's memory
+	kExecStringCount
+};
+
+using ExecStrings = std::array<std::string_view, kExecStringCount>;
+using ExecRing = Ring<ExecRow, kExecStringCount>;
+
+} // namespace procsql

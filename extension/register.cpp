@@ -1,0 +1,57 @@
+// Registers every table on a connection, each holding a share of the one
+// collector of this process.
+#include <new>
+#include <string>
+
+#include "collector.h"
+#include "register.h"
+#include "tables.h"
+
+namespace procsql {
+
+namespace {
+
+void release_collector(void* ref) { delete static_cast<CollectorRef*>(ref); }
+
+} // namespace
+
+int register_all(sqlite3* db, char** err) {
+	auto fail = [err](int rc, const std::string& msg) {
+		if (err) {
+			*err = sqlite3_mprintf("procsql: %s", msg.c_str());
+		}
+		return rc;
+	};
+	try {
+		std::string why;
+		CollectorRef collector = Collector::acquire(&why);
+		if (!collector) {
+			return fail(SQLITE_ERROR, why);
+		}
+		const struct {
+			const char* name;
+			const sqlite3_module* module;
+		} tables[] = {{"process_events", &process_events_module()},
+		              {"procsql_stats", &procsql_stats_module()}};
+		for (const auto& t : tables) {
+			// SQLite owns the reference from here: it calls release_collector when
+			// the connection closes, or at once if the call fails.
+			auto* ref = new CollectorRef(collector);
+			const int rc = sqlite3_create_module_v2(db, t.name, t.module, ref, release_collector);
+			if (rc != SQLITE_OK) {
+				return fail(rc, std::string("cannot register ") + t.name + ": " + sqlite3_errmsg(db));
+			}
+		}
+		return SQLITE_OK;
+	} catch (const std::bad_alloc&) {
+		return fail(SQLITE_NOMEM, "out of memory");
+	} catch (const std::exception& e) {
+		return fail(SQLITE_ERROR, e.what());
+	}
+}
+
+} // namespace procsql
+
+#ifdef SQLITE_CORE
+extern "C" int procsql_register(sqlite3* db, char** err) { return procsql::register_all(db, err); }
+#endif

@@ -1,0 +1,86 @@
+// The one definition of every table's columns. The SQL declaration
+// (declare_sql), the column enums the cursors switch on, and the README's
+// table reference (procsql_gen_docs) all come from the lists below.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace procsql {
+
+// `any`: declared without a type, so SQLite applies no affinity.
+enum class ColumnType { integer, text, any };
+
+struct ColumnDef {
+	const char* name;
+	ColumnType type;
+	const char* doc;
+};
+
+struct TableDef {
+	const char* name;
+	const char* summary;
+	const ColumnDef* columns;
+	size_t column_count;
+};
+
+// X(name, type, doc) for each column of process_events, in order.
+#define PROCSQL_PROCESS_EVENTS_COLUMNS(X)                                                                      \
+	X(eid, integer, "Event id: starts at 1 and grows by one per row of this table. `WHERE eid > N` resumes after row N and costs only the new rows.") \
+	X(time, integer, "Time of the exec, Unix seconds (`time_ns / 1e9` rounded down).")                          \
+	X(time_ns, integer, "Time of the exec, Unix ns: the kernel's boot-clock timestamp plus the wall-clock offset measured when the collector started.") \
+	X(pid, integer, "Process id (host pid namespace).")                                                        \
+	X(tid, integer, "Thread that called exec (host). Differs from `pid` when a non-leader thread execs; the process keeps `pid`.") \
+	X(parent, integer, "Parent process id (real parent, host pid namespace).")                                 \
+	X(start_time, integer, "Start of the process, Unix ns. `(pid, start_time)` identifies a process across pid reuse.") \
+	X(parent_path, text, "Executable of the parent, as its `/proc/PID/exe` shows it. NULL for a kernel-thread parent.") \
+	X(comm, text, "Command name after the exec (the kernel's 16-byte `comm`).")                                \
+	X(path, text, "Absolute path of the binary that runs, as `/proc/PID/exe` shows it to the process: symlinks resolved, the interpreter for a `#!` script, `/memfd:NAME (deleted)` for a memfd, a ` (deleted)` suffix for an unlinked file, the path inside the container for a containerised process.") \
+	X(filename, text, "File name as passed to exec: relative (`./ls`), `/dev/fd/N` for `fexecve`, the script for a `#!` script.") \
+	X(cmdline, text, "Arguments joined by single spaces. Bytes that are not valid UTF-8 read as U+FFFD; `argv` keeps them exactly.") \
+	X(argv, text, "Arguments as a JSON array of strings that round-trips every byte: a byte that is not part of valid UTF-8 is written as the lone surrogate `\\udcXX` (PEP 383 surrogateescape).") \
+	X(argc, integer, "True number of arguments, even when `argv` is truncated.")                               \
+	X(cmdline_truncated, integer, "1 when the arguments were longer than `PROCSQL_ARGV_BYTES` (the prefix is kept, the last argument may be cut) or could not be read.") \
+	X(path_truncated, integer, "1 when `path`, `cwd` or `parent_path` could not be resolved whole; the part kept is the end of the path.") \
+	X(cwd, text, "Working directory of the process, as `/proc/PID/cwd` shows it to the process.")              \
+	X(mode, integer, "`st_mode` of the executed file (type and permission bits; setuid is 2048).")             \
+	X(owner_uid, integer, "Owner uid of the executed file.")                                                   \
+	X(owner_gid, integer, "Owner gid of the executed file.")                                                   \
+	X(inode, integer, "Inode number of the executed file.")                                                    \
+	X(uid, integer, "Real uid after the exec, as the initial user namespace sees it.")                         \
+	X(euid, integer, "Effective uid after the exec (setuid applied).")                                         \
+	X(gid, integer, "Real gid after the exec.")                                                                \
+	X(egid, integer, "Effective gid after the exec (setgid applied).")                                         \
+	X(auid, integer, "Audit login uid; NULL when unset.")                                                      \
+	X(session, integer, "Audit session id; NULL when unset.")                                                  \
+	X(tty, text, "Controlling terminal like `pts/3`; NULL when there is none.")                                \
+	X(cgroup_id, integer, "Id of the process's cgroup v2 (the inode of its directory in the cgroup2 mount).")  \
+	X(mnt_ns, integer, "Mount namespace inode number.")                                                        \
+	X(pid_ns, integer, "Pid namespace inode number.")                                                          \
+	X(ns_pid, integer, "Process id in its own pid namespace (equals `pid` on the host).")                      \
+	X(syscall, text, "`execve` or `execveat`; NULL where the kernel cannot tell (before 5.15).")
+
+#define PROCSQL_PROCSQL_STATS_COLUMNS(X)                                                   \
+	X(name, text, "Counter or setting, e.g. `process_events.events_lost_kernel`.")          \
+	X(value, any, "Its value: an integer, or text for names such as `backend`.")
+
+#define PROCSQL_COLUMN_ENUM(name, type, doc) name,
+namespace process_events_col {
+enum Column : int { PROCSQL_PROCESS_EVENTS_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
+}
+namespace procsql_stats_col {
+enum Column : int { PROCSQL_PROCSQL_STATS_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
+}
+#undef PROCSQL_COLUMN_ENUM
+
+const TableDef& process_events_table();
+const TableDef& procsql_stats_table();
+const std::vector<const TableDef*>& all_tables();
+
+// "CREATE TABLE x(col TYPE, ...)" for sqlite3_declare_vtab.
+std::string declare_sql(const TableDef& table);
+// The README's table reference: a Markdown section per table.
+std::string tables_markdown();
+
+} // namespace procsql

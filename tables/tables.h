@@ -1,0 +1,18 @@
+// The virtual tables. Each module's client data (pAux) is a CollectorRef that
+// register.cpp gives it: a share of the collector that the connection holds
+// until SQLite drops the module when the connection closes.
+#pragma once
+
+#include <memory>
+
+#include "sqlite_api.h"
+
+namespace procsql {
+
+class Collector;
+using CollectorRef = std::shared_ptr<Collector>;
+
+const sqlite3_module& process_events_module();
+const sqlite3_module& procsql_stats_module();
+
+} // namespace procsql
