@@ -136,9 +136,13 @@ def write_file(path, data, mode=None):
 
 
 def strip_shell_error_prefix(line):
-    """The sqlite3 shell prefixes errors with 'Error: ' (and for SQL errors
-    'near line N: '); return what the extension itself said."""
-    return re.sub(r"^(Parse error|Runtime error|Error)( near line \d+)?: ", "", line)
+    """Return what the extension itself said. The sqlite3 shell prefixes
+    errors with 'Error: ' (SQL errors also with 'near line N: '), and
+    sqlite3_load_extension() wraps a failing entry point's message in
+    'error during initialization: ' (SQLite's loadext.c; no extension can
+    avoid that)."""
+    line = re.sub(r"^(Parse error|Runtime error|Error)( near line \d+)?: ", "", line)
+    return re.sub(r"^error during initialization: ", "", line)
 
 
 # --------------------------------------------------------------------------
@@ -314,6 +318,55 @@ def procsql_prog_ids():
     p = subprocess.run([BPFTOOL, "-j", "prog", "show"], capture_output=True, check=True)
     progs = json.loads(p.stdout or b"[]")
     return {prog["id"] for prog in progs if str(prog.get("name", "")).startswith("procsql_")}
+
+
+def wait_progs_gone(ids, timeout_s=30.0):
+    """Wait until none of the program ids is loaded; return those still
+    loaded after timeout_s. The kernel frees a detached tp_btf program only
+    after an RCU grace period, so `bpftool prog show` may list it for a
+    moment after its last descriptor is closed: this is a bounded wait for
+    that, not a speed assertion."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        left = procsql_prog_ids() & set(ids)
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.1)
+
+
+def own_bpf_objects():
+    """BPF objects this process holds: descriptors and mappings of
+    anon_inode:bpf-prog / bpf_link / bpf-map. Releasing them is synchronous."""
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink("/proc/self/fd/" + fd)
+        except OSError:
+            continue
+        if target.startswith("anon_inode:bpf"):
+            held.append("fd %s -> %s" % (fd, target))
+    with open("/proc/self/maps") as f:
+        held += ["mapping " + l.strip() for l in f if "anon_inode:bpf" in l]
+    return held
+
+
+def own_prog_ids():
+    """Ids of the BPF programs this process holds (from /proc/self/fdinfo of
+    its bpf-prog and bpf_link descriptors): exact even while other processes
+    on the machine load and unload procsql_ programs."""
+    ids = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink("/proc/self/fd/" + fd)
+            if target not in ("anon_inode:bpf-prog", "anon_inode:bpf_link"):
+                continue
+            with open("/proc/self/fdinfo/" + fd) as f:
+                for line in f:
+                    if line.startswith("prog_id:"):
+                        ids.add(int(line.split()[1]))
+        except OSError:
+            continue
+    return ids
 
 
 # --------------------------------------------------------------------------

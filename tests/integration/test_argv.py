@@ -109,7 +109,9 @@ class ArgvTest(ProcsqlTestCase):
         # A prefix: every kept argument equal, the last one possibly cut short.
         self.assertEqual(got[:-1], argv[:len(got) - 1])
         self.assertTrue(argv[len(got) - 1].startswith(got[-1]))
-        kept = sum(len(a) + 1 for a in got)
+        # Bytes read from the process: the kept arguments and the NULs between
+        # them (the last one may have been cut before its NUL).
+        kept = sum(len(a) for a in got) + len(got) - 1
         self.assertLessEqual(kept, bound, "more argv bytes kept than the bound")
         # It keeps about as much as the bound allows (at most two arguments'
         # worth short of it).

@@ -44,11 +44,11 @@ class BurstTest(ProcsqlTestCase):
             self.assertEqual(json.loads(row["argv"])[:2], ["true", m])
 
     def test_full_store_overwrites_oldest_and_counts(self):
-        """PROCSQL_CAPACITY=1024 and 3,000 execs: the store holds exactly
+        """PROCSQL_CAPACITY=1024 and 2,500 execs: the store holds exactly
         1024 rows, the newest; rows_overwritten counts the rest."""
         burst = self.prog("burst")
         cap = 1024
-        n = 3000
+        n = 2500
         m = marker()
         s = Script()
         s.load()

@@ -58,7 +58,7 @@ class LoadErrorTest(ProcsqlTestCase):
             ("PROCSQL_ARGV_BYTES", "255"),
             ("PROCSQL_ARGV_BYTES", "262145"),
             ("PROCSQL_ARGV_BYTES", "0"),
-            ("PROCSQL_ARGV_BYTES", "4k"),
+            ("PROCSQL_ARGV_BYTES", "4x"),
             ("PROCSQL_RINGBUF_BYTES", "big"),
             ("PROCSQL_RINGBUF_BYTES", "-4096"),
             ("PROCSQL_BACKEND", "bogus"),

@@ -1,6 +1,9 @@
 """Debian's python3 sqlite3 module loading the same .so: connections in one
 process share one collector, which lives until the last one closes and
 leaves no procsql_ BPF program behind.
+
+Our programs are told apart from those of other processes on the machine by
+the prog ids in this process's own BPF descriptors (/proc/self/fdinfo).
 """
 
 import os
@@ -10,7 +13,8 @@ import threading
 import unittest
 
 from procsql_test import (EXTENSION, TRUE, ProcsqlTestCase, marker,
-                          procsql_prog_ids, python_connect_and_load)
+                          own_bpf_objects, own_prog_ids, procsql_prog_ids,
+                          python_connect_and_load, wait_progs_gone)
 
 
 def stats(conn):
@@ -32,20 +36,32 @@ class PythonConnectionsTest(ProcsqlTestCase):
         for k in saved:
             del os.environ[k]
         self.addCleanup(os.environ.update, saved)
+        self.assertEqual(own_bpf_objects(), [], "BPF objects held before any load")
 
     def connect(self):
         conn = python_connect_and_load()
         self.addCleanup(conn.close)  # closing twice is harmless
         return conn
 
+    def assert_ours_are_procsql(self, ids):
+        self.assertTrue(ids, "no BPF program held after load")
+        self.assertTrue(ids <= procsql_prog_ids(),
+                        "our programs are not all named procsql_*")
+
+    def assert_released(self, ids):
+        self.assertEqual(own_bpf_objects(), [], "BPF objects still held after the last close")
+        self.assertEqual(wait_progs_gone(ids), set(), "our procsql_ programs are still loaded")
+
     def test_two_connections_share_one_collector(self):
-        before = procsql_prog_ids()
         c1 = self.connect()
-        mine = procsql_prog_ids() - before
-        self.assertTrue(mine, "no procsql_ BPF program appeared after load")
+        mine = own_prog_ids()
+        self.assert_ours_are_procsql(mine)
+        held = own_bpf_objects()
         c2 = self.connect()
-        self.assertEqual(procsql_prog_ids() - before, mine,
+        self.assertEqual(own_prog_ids(), mine,
                          "the second connection attached programs of its own")
+        self.assertEqual(len(own_bpf_objects()), len(held),
+                         "the second connection opened BPF objects of its own")
         s1, s2 = stats(c1), stats(c2)
         self.assertEqual(s1["instance_id"], s2["instance_id"])
         self.assertEqual(s1["collector_start_time"], s2["collector_start_time"])
@@ -57,34 +73,37 @@ class PythonConnectionsTest(ProcsqlTestCase):
 
         # Closing one keeps the collector for the other.
         c1.close()
-        self.assertTrue(mine <= procsql_prog_ids(), "programs went with the first close")
+        self.assertEqual(own_prog_ids(), mine, "programs went with the first close")
+        self.assertEqual(len(own_bpf_objects()), len(held))
         m2 = marker()
         subprocess.run([TRUE, m2], check=True)
         self.assertEqual(count_marker(c2, m2), 1)
         self.assertEqual(stats(c2)["instance_id"], s1["instance_id"])
 
-        # Closing the last releases everything of ours.
+        # Closing the last releases everything of ours: at once in this
+        # process, and in the kernel once it has freed the programs.
         c2.close()
-        left = procsql_prog_ids()
-        self.assertEqual(left & mine, set(), "procsql_ programs still attached")
-        self.assertEqual(left - before, set())
+        self.assert_released(mine)
 
     def test_reload_after_release(self):
         """After the last close, a new connection starts a new collector
-        (new instance id) that works and is released again."""
-        before = procsql_prog_ids()
+        (new instance id, new programs) that works and is released again."""
         c1 = self.connect()
         first = stats(c1)["instance_id"]
+        first_progs = own_prog_ids()
+        self.assert_ours_are_procsql(first_progs)
         c1.close()
-        self.assertEqual(procsql_prog_ids() - before, set())
+        self.assert_released(first_progs)
         c2 = self.connect()
         self.assertNotEqual(stats(c2)["instance_id"], first)
-        self.assertTrue(procsql_prog_ids() - before)
+        second_progs = own_prog_ids()
+        self.assert_ours_are_procsql(second_progs)
+        self.assertEqual(second_progs & first_progs, set())
         m = marker()
         subprocess.run([TRUE, m], check=True)
         self.assertEqual(count_marker(c2, m), 1)
         c2.close()
-        self.assertEqual(procsql_prog_ids() - before, set())
+        self.assert_released(second_progs)
 
     def test_connection_used_from_another_thread(self):
         """A connection queried from another thread (check_same_thread=False)
