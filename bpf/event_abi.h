@@ -51,7 +51,7 @@ enum procsql_exec_flags {
 	PROCSQL_EXEC_HAS_TTY = 1u << 6,
 	PROCSQL_EXEC_HAS_LOGINUID = 1u << 7,  /* kernel has audit loginuid/sessionid */
 	PROCSQL_EXEC_HAS_PARENT_PATH = 1u << 8, /* parent has an mm (not a kthread) */
-	PROCSQL_EXEC_HAS_SYSCALL = 1u << 9,   /* syscall_nr is known */
+	PROCSQL_EXEC_VIA_EXECVEAT = 1u << 9,  /* the exec was an execveat(2) */
 	PROCSQL_EXEC_HAS_CWD = 1u << 10,
 };
 
@@ -79,7 +79,7 @@ struct procsql_exec_event {
 	__u32 mode, owner_uid, owner_gid;
 	__u32 mnt_ns, pid_ns; /* namespace inode numbers */
 	__u32 argc;        /* the true argument count */
-	__s32 syscall_nr;  /* valid with PROCSQL_EXEC_HAS_SYSCALL */
+	__u32 reserved2;
 	__u32 flags;       /* enum procsql_exec_flags */
 	__u32 argv_len;
 	__u16 path_len, filename_len, cwd_len, parent_path_len;

@@ -109,24 +109,49 @@ static __always_inline __u32 procsql_put_walk(struct procsql_exec_event *ev, cha
 	return procsql_put_path(data, off, pb, leaf);
 }
 
-static __always_inline int procsql_syscall_nr(struct task_struct *task, __u32 *flags)
+/*
+ * execve or execveat? Neither the tracepoint nor pt_regs says (on 6.18 the
+ * saved syscall number reads as execve for both), so a classic tracepoint on
+ * sys_enter_execveat marks the calling thread and the exec handler consumes
+ * the mark. It costs nothing on any other syscall. An LRU map bounds what a
+ * thread killed between the two could leave behind.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} procsql_execveat_tids SEC(".maps");
+
+SEC("tp/syscalls/sys_enter_execveat")
+int procsql_xat_in(void *ctx)
 {
-	/* bpf_task_pt_regs() arrived in 5.15; on older kernels the verifier never
-	 * sees this call (the CO-RE check folds to 0 and the branch is dead). */
-	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs)) {
-		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-		if (regs) {
-			*flags |= PROCSQL_EXEC_HAS_SYSCALL;
-#if defined(__TARGET_ARCH_x86)
-			return (int)BPF_CORE_READ(regs, orig_ax);
-#elif defined(__TARGET_ARCH_arm64)
-			return (int)BPF_CORE_READ(regs, syscallno);
-#else
-			*flags &= ~PROCSQL_EXEC_HAS_SYSCALL;
-#endif
-		}
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u8 one = 1;
+	bpf_map_update_elem(&procsql_execveat_tids, &tid, &one, BPF_ANY);
+	return 0;
+}
+
+/* A failed execveat returns here with the mark still set. */
+SEC("tp/syscalls/sys_exit_execveat")
+int procsql_xat_out(void *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	bpf_map_delete_elem(&procsql_execveat_tids, &tid);
+	return 0;
+}
+
+static __always_inline bool procsql_was_execveat(__u32 tid, struct linux_binprm *bprm)
+{
+	if (bpf_map_lookup_elem(&procsql_execveat_tids, &tid)) {
+		bpf_map_delete_elem(&procsql_execveat_tids, &tid);
+		return true;
 	}
-	return -1;
+	/* Without the tracepoint (no tracefs), the kernel's generated
+	 * "/dev/fd/N/..." name still proves an fd-relative execveat. */
+	if (bpf_core_field_exists(bprm->fdpath))
+		return BPF_CORE_READ(bprm, fdpath) != NULL;
+	return false;
 }
 
 static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t old_pid,
@@ -152,7 +177,8 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 	ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	ev->cgroup_id = bpf_get_current_cgroup_id();
 	ev->argc = BPF_CORE_READ(bprm, argc);
-	ev->syscall_nr = procsql_syscall_nr(task, &ev->flags);
+	if (procsql_was_execveat((__u32)old_pid, bprm))
+		ev->flags |= PROCSQL_EXEC_VIA_EXECVEAT;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 
 	/* Credentials committed by this exec (setuid applied). kuid values are the

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/mount.h>
 #include <unistd.h>
 #include <vector>
 
@@ -81,6 +82,17 @@ bool kernel_has_helper(const char* enum_value) {
 	return found;
 }
 
+// Classic tracepoints are attached by an id read from tracefs, which a
+// minimal system may not have mounted at boot. Mount it where the kernel
+// expects it; harmless when it is already there, and only ever tried as root.
+void ensure_tracefs() {
+	if (access("/sys/kernel/tracing/events", F_OK) == 0 ||
+	    access("/sys/kernel/debug/tracing/events", F_OK) == 0) {
+		return;
+	}
+	mount("nodev", "/sys/kernel/tracing", "tracefs", 0, nullptr);
+}
+
 std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
 
 std::string privilege_error(int err) {
@@ -151,7 +163,6 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 	// older kernels get the bounded variant (paths deeper than
 	// PROCSQL_WALK_BOUNDED_COMPONENTS are flagged truncated).
 	use_loop_ = !config.bpf_no_loop && kernel_has_helper("BPF_FUNC_loop");
-	has_task_pt_regs_ = kernel_has_helper("BPF_FUNC_task_pt_regs");
 	bpf_program__set_autoload(skel_->progs.procsql_exec, use_loop_);
 	bpf_program__set_autoload(skel_->progs.procsql_exec_nl, !use_loop_);
 
@@ -164,12 +175,26 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 		}
 		return false;
 	}
-	if (procsql_exec_bpf__attach(skel_) != 0) {
+	bpf_program* exec_prog = use_loop_ ? skel_->progs.procsql_exec : skel_->progs.procsql_exec_nl;
+	bpf_link** exec_link = use_loop_ ? &skel_->links.procsql_exec : &skel_->links.procsql_exec_nl;
+	*exec_link = bpf_program__attach(exec_prog);
+	if (!*exec_link) {
 		const int err = errno;
 		*error = (err == EPERM || err == EACCES)
 		             ? privilege_error(err)
 		             : with_detail("cannot attach to tp_btf/sched_process_exec: " + errno_text(err));
 		return false;
+	}
+	// Optional: without it `syscall` is NULL unless the exec was fd-relative.
+	// The links live in the skeleton, which detaches them on destroy.
+	ensure_tracefs();
+	skel_->links.procsql_xat_in = bpf_program__attach(skel_->progs.procsql_xat_in);
+	skel_->links.procsql_xat_out = bpf_program__attach(skel_->progs.procsql_xat_out);
+	execveat_hooked_ = skel_->links.procsql_xat_in && skel_->links.procsql_xat_out;
+	if (!execveat_hooked_) {
+		bpf_link__destroy(skel_->links.procsql_xat_in);
+		bpf_link__destroy(skel_->links.procsql_xat_out);
+		skel_->links.procsql_xat_in = skel_->links.procsql_xat_out = nullptr;
 	}
 	rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.procsql_events), &BpfSource::on_record, this, nullptr);
 	if (!rb_) {
@@ -256,7 +281,7 @@ int BpfSource::on_record(void* ctx, void* data, size_t size) {
 void BpfSource::ingest(const void* data, size_t size) {
 	ExecDecodeResult decoded;
 	std::string why;
-	if (!decode_exec_record(data, size, clock_, &decoded, &why)) {
+	if (!decode_exec_record(data, size, clock_, execveat_hooked_, &decoded, &why)) {
 		decode_errors_.fetch_add(1, std::memory_order_relaxed);
 		return;
 	}

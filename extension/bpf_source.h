@@ -46,7 +46,8 @@ public:
 
 	BpfSourceStats stats() const;
 	bool uses_bpf_loop() const { return use_loop_; }
-	bool has_syscall_column() const { return has_task_pt_regs_; }
+	// sys_enter_execveat is watched: `syscall` is exact, not only for fd-relative execs.
+	bool execveat_hooked() const { return execveat_hooked_; }
 
 private:
 	BpfSource(const BootClock& clock, ExecRing& ring) : clock_(clock), ring_(ring) {}
@@ -62,7 +63,7 @@ private:
 	int stop_fd_ = -1;
 	int epoll_fd_ = -1;
 	bool use_loop_ = false;
-	bool has_task_pt_regs_ = false;
+	bool execveat_hooked_ = false;
 	std::thread thread_;
 	// One consumer at a time: libbpf's ring_buffer__consume is not re-entrant,
 	// and the store has a single writer. Held only while consuming.

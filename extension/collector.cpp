@@ -100,8 +100,10 @@ std::vector<StatRow> Collector::stats() const {
 	                          ? "bpf_loop (paths of any depth)"
 	                          : "bounded loop (" + std::to_string(PROCSQL_WALK_BOUNDED_COMPONENTS) +
 	                                " components; deeper paths are flagged path_truncated)");
-	text("bpf.syscall_column", bpf_->has_syscall_column() ? "available"
-	                                                      : "NULL: kernel lacks bpf_task_pt_regs (< 5.15)");
+	text("bpf.syscall_column", bpf_->execveat_hooked()
+	                               ? "exact (syscalls/sys_enter_execveat attached)"
+	                               : "partial: tracefs or syscall tracepoints unavailable; execveat "
+	                                 "known only for fd-relative execs, otherwise NULL");
 	integer("bpf.ringbuf_bytes", config_.ringbuf_bytes);
 	integer("argv_bytes", config_.argv_bytes);
 	integer("process_events.events_received", b.received);

@@ -9,25 +9,8 @@ namespace procsql {
 static_assert(sizeof(procsql_exec_event) == 152, "kernel ABI changed: bump PROCSQL_ABI_VERSION");
 static_assert(sizeof(procsql_exec_event) % 8 == 0, "kernel ABI header must stay 8-byte aligned");
 
-ExecSyscall exec_syscall_from_nr(int nr) {
-#if defined(__x86_64__)
-	// 59/322 are the x86_64 numbers, 11/358 the i386 ones (a 32-bit process on
-	// a 64-bit kernel); none of them collides with another exec-time syscall.
-	switch (nr) {
-	case 59: case 11: return ExecSyscall::execve;
-	case 322: case 358: return ExecSyscall::execveat;
-	}
-#elif defined(__aarch64__)
-	switch (nr) {
-	case 221: return ExecSyscall::execve;
-	case 281: return ExecSyscall::execveat;
-	}
-#endif
-	return ExecSyscall::unknown;
-}
-
-bool decode_exec_record(const void* data, size_t size, const BootClock& clock, ExecDecodeResult* out,
-                        std::string* why) {
+bool decode_exec_record(const void* data, size_t size, const BootClock& clock, bool execveat_hooked,
+                        ExecDecodeResult* out, std::string* why) {
 	procsql_exec_event ev;
 	if (size < sizeof(ev)) {
 		*why = "record shorter than its header";
@@ -75,7 +58,7 @@ bool decode_exec_record(const void* data, size_t size, const BootClock& clock, E
 	std::memcpy(r.comm, ev.comm, sizeof(r.comm));
 	r.comm[sizeof(r.comm) - 1] = '\0';
 
-	uint32_t flags = kExecHasNamespaces;
+	uint32_t flags = 0;
 	// (uid_t)-1 is the kernel's "unset" for loginuid, and (unsigned)-1 for the
 	// session id (AUDIT_SID_UNSET).
 	if ((ev.flags & PROCSQL_EXEC_HAS_LOGINUID) && ev.loginuid != UINT32_MAX) {
@@ -96,13 +79,10 @@ bool decode_exec_record(const void* data, size_t size, const BootClock& clock, E
 	if (ev.flags & (PROCSQL_EXEC_ARGV_TRUNCATED | PROCSQL_EXEC_ARGV_UNREADABLE)) {
 		flags |= kExecCmdlineTruncated;
 	}
-	r.syscall = int32_t(ExecSyscall::unknown);
-	if (ev.flags & PROCSQL_EXEC_HAS_SYSCALL) {
-		const ExecSyscall s = exec_syscall_from_nr(ev.syscall_nr);
-		if (s != ExecSyscall::unknown) {
-			flags |= kExecHasSyscall;
-			r.syscall = int32_t(s);
-		}
+	if (ev.flags & PROCSQL_EXEC_VIA_EXECVEAT) {
+		r.syscall = int32_t(ExecSyscall::execveat);
+	} else {
+		r.syscall = int32_t(execveat_hooked ? ExecSyscall::execve : ExecSyscall::unknown);
 	}
 	r.flags = flags;
 

@@ -18,10 +18,9 @@ struct ExecDecodeResult {
 
 // Validates every length against the record size before touching a byte: a
 // malformed record is refused with a reason, never read past its end.
-bool decode_exec_record(const void* data, size_t size, const BootClock& clock, ExecDecodeResult* out,
-                        std::string* why);
-
-// The exec syscall a syscall number names on this architecture.
-ExecSyscall exec_syscall_from_nr(int nr);
+// `execveat_hooked`: the sys_enter_execveat tracepoint is attached, so a
+// record without the execveat mark is certainly an execve.
+bool decode_exec_record(const void* data, size_t size, const BootClock& clock, bool execveat_hooked,
+                        ExecDecodeResult* out, std::string* why);
 
 } // namespace procsql

@@ -37,8 +37,6 @@ enum ExecFlag : uint32_t {
 	kExecHasSession = 1u << 4,
 	kExecHasParentPath = 1u << 5,
 	kExecHasCwd = 1u << 6,
-	kExecHasSyscall = 1u << 7,
-	kExecHasNamespaces = 1u << 8,
 };
 
 enum class ExecSyscall : int32_t { unknown = 0, execve = 1, execveat = 2 };
