@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages only, whatever procsql needs to build, test
+# and benchmark that this machine lacks. Idempotent: does nothing (not even
+# `apt-get update`) when everything is there.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  cmake make g++ pkg-config clang libbpf-dev bpftool libsqlite3-dev libaudit-dev libboost-dev
+  # tests, sanitizers, fuzzing, benchmarks
+  sqlite3 python3 libgtest-dev libbenchmark-dev libclang-rt-14-dev util-linux bsdutils
+  # real containers and the audit subsystem for the tests
+  auditd runc busybox-static
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "procsql: missing Debian packages (${missing[*]}); run as root to install them" >&2
+    exit 1
+  fi
+  echo "procsql: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
