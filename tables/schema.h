@@ -59,7 +59,7 @@ struct TableDef {
 	X(mnt_ns, integer, "Mount namespace inode number.")                                                        \
 	X(pid_ns, integer, "Pid namespace inode number.")                                                          \
 	X(ns_pid, integer, "Process id in its own pid namespace (equals `pid` on the host).")                      \
-	X(syscall, text, "`execve` or `execveat`; NULL where the kernel cannot tell (before 5.15).")
+	X(syscall, text, "`execve` or `execveat` (`fexecve` is `execveat`); NULL where the kernel cannot tell (no syscall tracepoints, see the kernel floor).")
 
 #define PROCSQL_PROCSQL_STATS_COLUMNS(X)                                                   \
 	X(name, text, "Counter or setting, e.g. `process_events.events_lost_kernel`.")          \
