@@ -28,7 +28,9 @@
 
 #include <sqlite3.h>
 
+#include <linux/bpf.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -198,6 +200,35 @@ StormResult Storm(const Options &o, int64_t n, const std::string &marker) {
   return r;
 }
 
+// Loaded BPF programs named procsql_* (ours or anybody's), or -1 if they
+// cannot be listed. A WITHOUT pass is only a baseline if this is 0.
+int CountProcsqlPrograms() {
+  int count = 0;
+  uint32_t id = 0;
+  for (;;) {
+    union bpf_attr attr;
+    std::memset(&attr, 0, sizeof attr);
+    attr.start_id = id;
+    if (syscall(SYS_bpf, BPF_PROG_GET_NEXT_ID, &attr, sizeof attr) != 0)
+      return errno == ENOENT ? count : -1;
+    id = attr.next_id;
+    std::memset(&attr, 0, sizeof attr);
+    attr.prog_id = id;
+    int fd = static_cast<int>(syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &attr, sizeof attr));
+    if (fd < 0) continue;  // gone meanwhile
+    struct bpf_prog_info info;
+    std::memset(&info, 0, sizeof info);
+    std::memset(&attr, 0, sizeof attr);
+    attr.info.bpf_fd = static_cast<uint32_t>(fd);
+    attr.info.info_len = sizeof info;
+    attr.info.info = reinterpret_cast<uint64_t>(&info);
+    if (syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof attr) == 0 &&
+        std::strncmp(info.name, "procsql_", 8) == 0)
+      count++;
+    close(fd);
+  }
+}
+
 double Ms(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
@@ -299,12 +330,14 @@ int main(int argc, char **argv) {
     StormResult w = Storm(o, o.warmup, Marker(-1));
     std::printf("warmup: %" PRId64 " execs, %.0f execs/s (not counted)\n", w.issued,
                 w.issued / w.seconds);
+    std::fflush(stdout);
   }
 
   std::vector<double> rate_without, rate_with, ratios;
   int64_t issued_with = 0, captured_with = 0, failed_total = 0;
   int64_t lost_total = 0;
   bool warned_capacity = false;
+  int contaminated = 0;
 
   for (int round = 0; round < o.rounds; round++) {
     double without = 0, with = 0;
@@ -313,12 +346,16 @@ int main(int argc, char **argv) {
       bool attached = (pass == 1) == (round % 2 == 0);
       std::string marker = Marker(round * 2 + pass);
       if (!attached) {
+        int foreign = CountProcsqlPrograms();
         StormResult r = Storm(o, o.execs, marker);
+        foreign = std::max(foreign, CountProcsqlPrograms());
         failed_total += r.failed;
         without = r.issued / r.seconds;
         std::printf("round %d without: issued %" PRId64 " failed %" PRId64
-                    " wall %.3f s  %.0f execs/s\n",
-                    round + 1, r.issued, r.failed, r.seconds, without);
+                    " wall %.3f s  %.0f execs/s%s\n",
+                    round + 1, r.issued, r.failed, r.seconds, without,
+                    foreign > 0 ? "  (NOTE: another process had procsql_ programs loaded)" : "");
+        if (foreign > 0) contaminated++;
       } else {
         auto a0 = std::chrono::steady_clock::now();
         Db db = Attach(o.extension);
@@ -373,6 +410,9 @@ int main(int argc, char **argv) {
   std::printf("  execs/s without (median)  %.0f\n", Median(rate_without));
   std::printf("  execs/s with (median)     %.0f\n", Median(rate_with));
   std::printf("  throughput with/without   %.3f (median of per-round ratios)\n", Median(ratios));
+  if (contaminated)
+    std::printf("  NOTE: %d WITHOUT passes ran while another process had procsql_ programs\n"
+                "        loaded: those baselines include a collector's cost\n", contaminated);
   if (failed_total) std::printf("  FAILED spawns            %" PRId64 "\n", failed_total);
   return failed_total ? 1 : 0;
 }

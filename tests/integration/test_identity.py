@@ -3,8 +3,8 @@ session, tty, time/time_ns/start_time, the exec'ing thread, namespaces and
 the cgroup — all through the real sqlite3 shell.
 """
 
+import json
 import os
-import re
 import shutil
 import stat
 import unittest
@@ -160,8 +160,8 @@ class IdentityTest(ProcsqlTestCase):
             self.assertLessEqual(e["start_time"], e["time_ns"])
             self.assertLessEqual(e["time_ns"], r.t_end_ns)
         first, second = sorted(rows, key=lambda e: e["eid"])
-        self.assertTrue(first["argv"].endswith('"1"]'), first["argv"])
-        self.assertTrue(second["argv"].endswith('"2"]'), second["argv"])
+        self.assertEqual(json.loads(first["argv"]), [TRUE, m, "1"])
+        self.assertEqual(json.loads(second["argv"]), [TRUE, m, "2"])
         self.assertLessEqual(first["time_ns"], second["time_ns"])
         self.assertLessEqual(first["start_time"], second["start_time"])
 
