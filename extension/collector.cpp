@@ -46,19 +46,36 @@ std::shared_ptr<Collector> Collector::acquire(std::string* error) {
 	return fresh;
 }
 
+std::shared_ptr<Collector> Collector::without_source(const Config& config, std::string* error) {
+	std::shared_ptr<Collector> c(new Collector());
+	c->config_ = config;
+	c->backend_reason_ = "no source: stores filled by the embedding program";
+	if (!c->create_stores(error)) {
+		return nullptr;
+	}
+	return c;
+}
+
+bool Collector::create_stores(std::string* error) {
+	start_time_ns_ = BootClock::now_unix_ns();
+	instance_id_ = random_instance_id();
+	exec_ring_ = ExecRing::create(config_.capacity, config_.arena_bytes, error);
+	if (!exec_ring_) {
+		*error = "cannot allocate the process_events store: " + *error;
+		return false;
+	}
+	return true;
+}
+
 bool Collector::start(std::string* error) {
 	if (!Config::from_env(&config_, error)) {
 		return false;
 	}
-	start_time_ns_ = BootClock::now_unix_ns();
-	instance_id_ = random_instance_id();
 	if (config_.backend == BackendChoice::audit) {
 		*error = "PROCSQL_BACKEND=audit: the audit backend is not available in this build; use auto or bpf";
 		return false;
 	}
-	exec_ring_ = ExecRing::create(config_.capacity, config_.arena_bytes, error);
-	if (!exec_ring_) {
-		*error = "cannot allocate the process_events store: " + *error;
+	if (!create_stores(error)) {
 		return false;
 	}
 	std::string bpf_error;
@@ -74,7 +91,11 @@ bool Collector::start(std::string* error) {
 
 Collector::~Collector() = default;
 
-void Collector::drain() { bpf_->drain(); }
+void Collector::drain() {
+	if (bpf_) {
+		bpf_->drain();
+	}
+}
 
 std::vector<StatRow> Collector::stats() const {
 	std::vector<StatRow> rows;
@@ -86,25 +107,27 @@ std::vector<StatRow> Collector::stats() const {
 	};
 	utsname uts{};
 	uname(&uts);
-	const BpfSourceStats b = bpf_->stats();
+	const BpfSourceStats b = bpf_ ? bpf_->stats() : BpfSourceStats{};
 	const RingCounters c = exec_ring_->counters();
 	const uint64_t retained = exec_ring_->next_eid() - exec_ring_->first_eid();
 
-	text("backend", "bpf");
+	text("backend", bpf_ ? "bpf" : "none");
 	text("backend_reason", backend_reason_);
 	text("instance_id", instance_id_);
 	integer("collector_start_time", uint64_t(start_time_ns_));
 	integer("collector_pid", uint64_t(getpid()));
 	text("kernel_release", uts.release);
-	text("bpf.path_walk", bpf_->uses_bpf_loop()
-	                          ? "bpf_loop (paths of any depth)"
-	                          : "bounded loop (" + std::to_string(PROCSQL_WALK_BOUNDED_COMPONENTS) +
-	                                " components; deeper paths are flagged path_truncated)");
-	text("bpf.syscall_column", bpf_->execveat_hooked()
-	                               ? "exact (syscalls/sys_enter_execveat attached)"
-	                               : "partial: tracefs or syscall tracepoints unavailable; execveat "
-	                                 "known only for fd-relative execs, otherwise NULL");
-	integer("bpf.ringbuf_bytes", config_.ringbuf_bytes);
+	if (bpf_) {
+		text("bpf.path_walk", bpf_->uses_bpf_loop()
+		                          ? "bpf_loop (paths of any depth)"
+		                          : "bounded loop (" + std::to_string(PROCSQL_WALK_BOUNDED_COMPONENTS) +
+		                                " components; deeper paths are flagged path_truncated)");
+		text("bpf.syscall_column", bpf_->execveat_hooked()
+		                               ? "exact (syscalls/sys_enter_execveat attached)"
+		                               : "partial: tracefs or syscall tracepoints unavailable; execveat "
+		                                 "known only for fd-relative execs, otherwise NULL");
+		integer("bpf.ringbuf_bytes", config_.ringbuf_bytes);
+	}
 	integer("argv_bytes", config_.argv_bytes);
 	integer("process_events.events_received", b.received);
 	integer("process_events.events_lost_kernel", b.lost_total());

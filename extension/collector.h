@@ -27,9 +27,13 @@ public:
 	// The running collector, or a new one started from the environment. On
 	// failure nullptr and a one-line reason. Thread-safe.
 	static std::shared_ptr<Collector> acquire(std::string* error);
+	// A collector with stores but no source, not shared with acquire(): tests
+	// and benchmarks fill its stores directly (the tables cannot tell).
+	static std::shared_ptr<Collector> without_source(const Config& config, std::string* error);
 	~Collector();
 
 	const ExecRing& exec_ring() const { return *exec_ring_; }
+	ExecRing& writable_exec_ring() { return *exec_ring_; }
 	// Read-your-writes: move what the kernel delivered into the stores.
 	void drain();
 	std::vector<StatRow> stats() const;
@@ -37,6 +41,7 @@ public:
 private:
 	Collector() = default;
 	bool start(std::string* error);
+	bool create_stores(std::string* error);
 
 	Config config_;
 	BootClock clock_;

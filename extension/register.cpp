@@ -13,21 +13,32 @@ namespace {
 
 void release_collector(void* ref) { delete static_cast<CollectorRef*>(ref); }
 
+int fail(char** err, int rc, const std::string& msg) {
+	if (err) {
+		*err = sqlite3_mprintf("procsql: %s", msg.c_str());
+	}
+	return rc;
+}
+
 } // namespace
 
 int register_all(sqlite3* db, char** err) {
-	auto fail = [err](int rc, const std::string& msg) {
-		if (err) {
-			*err = sqlite3_mprintf("procsql: %s", msg.c_str());
-		}
-		return rc;
-	};
 	try {
 		std::string why;
 		CollectorRef collector = Collector::acquire(&why);
 		if (!collector) {
-			return fail(SQLITE_ERROR, why);
+			return fail(err, SQLITE_ERROR, why);
 		}
+		return register_all_with(db, collector, err);
+	} catch (const std::bad_alloc&) {
+		return fail(err, SQLITE_NOMEM, "out of memory");
+	} catch (const std::exception& e) {
+		return fail(err, SQLITE_ERROR, e.what());
+	}
+}
+
+int register_all_with(sqlite3* db, const CollectorRef& collector, char** err) {
+	try {
 		const struct {
 			const char* name;
 			const sqlite3_module* module;
@@ -39,14 +50,14 @@ int register_all(sqlite3* db, char** err) {
 			auto* ref = new CollectorRef(collector);
 			const int rc = sqlite3_create_module_v2(db, t.name, t.module, ref, release_collector);
 			if (rc != SQLITE_OK) {
-				return fail(rc, std::string("cannot register ") + t.name + ": " + sqlite3_errmsg(db));
+				return fail(err, rc, std::string("cannot register ") + t.name + ": " + sqlite3_errmsg(db));
 			}
 		}
 		return SQLITE_OK;
 	} catch (const std::bad_alloc&) {
-		return fail(SQLITE_NOMEM, "out of memory");
+		return fail(err, SQLITE_NOMEM, "out of memory");
 	} catch (const std::exception& e) {
-		return fail(SQLITE_ERROR, e.what());
+		return fail(err, SQLITE_ERROR, e.what());
 	}
 }
 
