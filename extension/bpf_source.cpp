@@ -102,9 +102,9 @@ std::string privilege_error(int err) {
 
 } // namespace
 
-std::unique_ptr<BpfSource> BpfSource::start(const Config& config, const BootClock& clock, ExecRing& ring,
+std::unique_ptr<BpfSource> BpfSource::start(const Config& config, const BootClock& clock, ExecStore& store,
                                             std::string* error) {
-	std::unique_ptr<BpfSource> self(new BpfSource(clock, ring));
+	std::unique_ptr<BpfSource> self(new BpfSource(clock, store));
 	if (!self->open_and_attach(config, error)) {
 		return nullptr;
 	}
@@ -285,7 +285,7 @@ void BpfSource::ingest(const void* data, size_t size) {
 		decode_errors_.fetch_add(1, std::memory_order_relaxed);
 		return;
 	}
-	ring_.append(decoded.row, decoded.strings);
+	store_.append(decoded.row, decoded.strings);
 	received_.fetch_add(1, std::memory_order_relaxed);
 	if (decoded.path_incomplete) {
 		paths_truncated_.fetch_add(1, std::memory_order_relaxed);

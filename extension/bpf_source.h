@@ -34,7 +34,7 @@ class BpfSource {
 public:
 	// Loads, attaches and starts consuming. On failure returns nullptr and a
 	// one-line reason (e.g. not root, no BTF, verifier refusal).
-	static std::unique_ptr<BpfSource> start(const Config& config, const BootClock& clock, ExecRing& ring,
+	static std::unique_ptr<BpfSource> start(const Config& config, const BootClock& clock, ExecStore& store,
 	                                        std::string* error);
 	~BpfSource();
 	BpfSource(const BpfSource&) = delete;
@@ -50,14 +50,14 @@ public:
 	bool execveat_hooked() const { return execveat_hooked_; }
 
 private:
-	BpfSource(const BootClock& clock, ExecRing& ring) : clock_(clock), ring_(ring) {}
+	BpfSource(const BootClock& clock, ExecStore& store) : clock_(clock), store_(store) {}
 	bool open_and_attach(const Config& config, std::string* error);
 	void run();
 	static int on_record(void* ctx, void* data, size_t size);
 	void ingest(const void* data, size_t size);
 
 	const BootClock& clock_;
-	ExecRing& ring_;
+	ExecStore& store_;
 	procsql_exec_bpf* skel_ = nullptr;
 	ring_buffer* rb_ = nullptr;
 	int stop_fd_ = -1;

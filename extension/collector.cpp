@@ -59,8 +59,8 @@ std::shared_ptr<Collector> Collector::without_source(const Config& config, std::
 bool Collector::create_stores(std::string* error) {
 	start_time_ns_ = BootClock::now_unix_ns();
 	instance_id_ = random_instance_id();
-	exec_ring_ = ExecRing::create(config_.capacity, config_.arena_bytes, error);
-	if (!exec_ring_) {
+	exec_store_ = ExecStore::create(config_.capacity, config_.arena_bytes, error);
+	if (!exec_store_) {
 		*error = "cannot allocate the process_events store: " + *error;
 		return false;
 	}
@@ -79,7 +79,7 @@ bool Collector::start(std::string* error) {
 		return false;
 	}
 	std::string bpf_error;
-	bpf_ = BpfSource::start(config_, clock_, *exec_ring_, &bpf_error);
+	bpf_ = BpfSource::start(config_, clock_, *exec_store_, &bpf_error);
 	if (!bpf_) {
 		*error = bpf_error;
 		return false;
@@ -108,8 +108,9 @@ std::vector<StatRow> Collector::stats() const {
 	utsname uts{};
 	uname(&uts);
 	const BpfSourceStats b = bpf_ ? bpf_->stats() : BpfSourceStats{};
-	const RingCounters c = exec_ring_->counters();
-	const uint64_t retained = exec_ring_->next_eid() - exec_ring_->first_eid();
+	const ExecStore::RingType& ring = exec_store_->ring();
+	const RingCounters c = ring.counters();
+	const uint64_t retained = ring.next_eid() - ring.first_eid();
 
 	text("backend", bpf_ ? "bpf" : "none");
 	text("backend_reason", backend_reason_);
@@ -140,9 +141,9 @@ std::vector<StatRow> Collector::stats() const {
 	integer("process_events.rows_evicted_by_arena", c.rows_evicted_by_arena);
 	integer("process_events.rows_rejected_too_large", c.rows_rejected_too_large);
 	integer("process_events.rows_retained", retained);
-	integer("process_events.capacity", exec_ring_->capacity());
-	integer("process_events.arena_bytes", exec_ring_->arena_bytes());
-	integer("process_events.memory_bytes", exec_ring_->region_bytes());
+	integer("process_events.capacity", ring.capacity());
+	integer("process_events.arena_bytes", ring.arena_bytes());
+	integer("process_events.memory_bytes", exec_store_->memory_bytes());
 	integer("process_events.paths_truncated", b.paths_truncated);
 	integer("process_events.argv_truncated", b.argv_truncated);
 	return rows;

@@ -32,8 +32,8 @@ public:
 	static std::shared_ptr<Collector> without_source(const Config& config, std::string* error);
 	~Collector();
 
-	const ExecRing& exec_ring() const { return *exec_ring_; }
-	ExecRing& writable_exec_ring() { return *exec_ring_; }
+	const ExecStore& exec_store() const { return *exec_store_; }
+	ExecStore& writable_exec_store() { return *exec_store_; }
 	// Read-your-writes: move what the kernel delivered into the stores.
 	void drain();
 	std::vector<StatRow> stats() const;
@@ -48,7 +48,7 @@ private:
 	std::string instance_id_;
 	std::string backend_reason_;
 	int64_t start_time_ns_ = 0;
-	std::unique_ptr<ExecRing> exec_ring_;
+	std::unique_ptr<ExecStore> exec_store_;
 	std::unique_ptr<BpfSource> bpf_; // declared last: stops before the stores go
 };
 

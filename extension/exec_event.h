@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "store/ring.h"
+#include "store/event_store.h"
 
 namespace procsql {
 
@@ -63,6 +63,6 @@ enum ExecString : size_t {
 };
 
 using ExecStrings = std::array<std::string_view, kExecStringCount>;
-using ExecRing = Ring<ExecRow, kExecStringCount>;
+using ExecStore = EventStore<ExecRow, kExecStringCount>;
 
 } // namespace procsql

@@ -12,7 +12,7 @@
 #include "schema.h"
 #include "tables.h"
 #include "text.h"
-#include "vtab_util.h"
+#include "event_scan.h"
 
 namespace procsql {
 
@@ -41,16 +41,13 @@ struct Vtab {
 	std::shared_ptr<Collector> collector;
 };
 
+const EventColumns kPushable = {col::eid, col::time, col::time_ns, col::pid};
+
 struct Cursor {
 	sqlite3_vtab_cursor base;
-	const ExecRing* ring = nullptr;
-	uint64_t eid = 0;
-	uint64_t end = 0;     // exclusive: the store's next eid when the scan began
-	int64_t remaining = -1; // LIMIT left; < 0 without LIMIT
-	bool eof = true;
-	ExecRow row{};
+	const ExecStore* store = nullptr;
+	EventScan<ExecRow, kExecStringCount> scan;
 	std::array<std::string, kExecStringCount> strings;
-	std::array<std::string*, kExecStringCount> wanted{}; // null: not copied
 };
 
 int x_connect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out, char** err) {
@@ -75,7 +72,7 @@ int x_disconnect(sqlite3_vtab* vtab) {
 }
 
 int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
-	const ExecRing& ring = reinterpret_cast<Vtab*>(vtab)->collector->exec_ring();
+	const auto& ring = reinterpret_cast<Vtab*>(vtab)->collector->exec_store().ring();
 	std::string read;
 	for (const StringUse& use : kStringUses) {
 		bool used = false;
@@ -87,7 +84,7 @@ int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
 			read += use.name;
 		}
 	}
-	return plan_eid_scan(info, col::eid, ring.next_eid() - ring.first_eid(), read);
+	return plan_event_scan(info, kPushable, ring.next_eid() - ring.first_eid(), read);
 }
 
 int x_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
@@ -95,7 +92,7 @@ int x_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
 	if (!c) {
 		return SQLITE_NOMEM;
 	}
-	c->ring = &reinterpret_cast<Vtab*>(vtab)->collector->exec_ring();
+	c->store = &reinterpret_cast<Vtab*>(vtab)->collector->exec_store();
 	*out = &c->base;
 	return SQLITE_OK;
 }
@@ -105,40 +102,12 @@ int x_close(sqlite3_vtab_cursor* cur) {
 	return SQLITE_OK;
 }
 
-// Positions on the first readable row at or after c->eid, skipping rows the
-// writer overwrote since the scan began.
-void settle(Cursor* c) {
-	while (c->eid < c->end) {
-		switch (c->ring->read(c->eid, &c->row, c->wanted)) {
-		case ReadStatus::ok:
-			return;
-		case ReadStatus::gone: {
-			const uint64_t first = c->ring->first_eid();
-			c->eid = first > c->eid ? first : c->eid + 1;
-			break;
-		}
-		case ReadStatus::not_yet:
-			c->eid = c->end;
-			break;
-		}
-	}
-	c->eof = true;
-}
-
 int x_next(sqlite3_vtab_cursor* cur) {
-	auto* c = reinterpret_cast<Cursor*>(cur);
-	if (c->remaining == 0 || ++c->eid >= c->end) {
-		c->eof = true;
-		return SQLITE_OK;
-	}
-	settle(c);
-	if (!c->eof && c->remaining > 0) {
-		c->remaining--;
-	}
+	reinterpret_cast<Cursor*>(cur)->scan.next();
 	return SQLITE_OK;
 }
 
-int x_filter(sqlite3_vtab_cursor* cur, int idx_num, const char* idx_str, int argc, sqlite3_value** argv) {
+int x_filter(sqlite3_vtab_cursor* cur, int, const char* idx_str, int argc, sqlite3_value** argv) {
 	auto* c = reinterpret_cast<Cursor*>(cur);
 	auto* vtab = reinterpret_cast<Vtab*>(cur->pVtab);
 	// Read-your-writes: what the kernel has delivered is in the store first.
@@ -148,35 +117,21 @@ int x_filter(sqlite3_vtab_cursor* cur, int idx_num, const char* idx_str, int arg
 	// ("path" is part of "parent_path").
 	const char* read = idx_str ? std::strstr(idx_str, " read=") : nullptr;
 	const std::string list = read ? std::string(",") + (read + 6) + "," : std::string();
+	EventScan<ExecRow, kExecStringCount>::Wanted wanted{};
 	for (const StringUse& use : kStringUses) {
 		const bool want = list.find(std::string(",") + use.name + ",") != std::string::npos;
-		c->wanted[use.string] = want ? &c->strings[use.string] : nullptr;
+		wanted[use.string] = want ? &c->strings[use.string] : nullptr;
 	}
-
-	const EidRange r = eid_range_from_args(idx_num, argc, argv);
-	c->eof = false;
-	c->end = std::min(r.hi, c->ring->next_eid());
-	c->eid = std::max(r.lo, c->ring->first_eid());
-	c->remaining = r.limit;
-	if (r.empty || r.limit == 0 || c->eid >= c->end) {
-		c->eof = true;
-		return SQLITE_OK;
+	ScanFilter filter;
+	const int rc = scan_filter_from_args(idx_str, argc, argv, &filter);
+	if (rc != SQLITE_OK) {
+		return rc;
 	}
-	settle(c);
-	for (int64_t skip = r.offset; skip > 0 && !c->eof; skip--) {
-		if (++c->eid >= c->end) {
-			c->eof = true;
-			break;
-		}
-		settle(c);
-	}
-	if (!c->eof && c->remaining > 0) {
-		c->remaining--;
-	}
+	c->scan.begin(*c->store, filter, wanted);
 	return SQLITE_OK;
 }
 
-int x_eof(sqlite3_vtab_cursor* cur) { return reinterpret_cast<Cursor*>(cur)->eof; }
+int x_eof(sqlite3_vtab_cursor* cur) { return reinterpret_cast<Cursor*>(cur)->scan.eof(); }
 
 void result_text(sqlite3_context* ctx, const std::string& s) {
 	sqlite3_result_text64(ctx, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
@@ -184,10 +139,10 @@ void result_text(sqlite3_context* ctx, const std::string& s) {
 
 int x_column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int column) {
 	auto* c = reinterpret_cast<Cursor*>(cur);
-	const ExecRow& r = c->row;
+	const ExecRow& r = c->scan.row();
 	const auto& s = c->strings;
 	switch (column) {
-	case col::eid: sqlite3_result_int64(ctx, sqlite3_int64(c->eid)); break;
+	case col::eid: sqlite3_result_int64(ctx, sqlite3_int64(c->scan.eid())); break;
 	case col::time: sqlite3_result_int64(ctx, r.time_ns / 1000000000); break;
 	case col::time_ns: sqlite3_result_int64(ctx, r.time_ns); break;
 	case col::pid: sqlite3_result_int64(ctx, r.pid); break;
@@ -240,7 +195,7 @@ int x_column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int column) {
 }
 
 int x_rowid(sqlite3_vtab_cursor* cur, sqlite3_int64* rowid) {
-	*rowid = sqlite3_int64(reinterpret_cast<Cursor*>(cur)->eid);
+	*rowid = sqlite3_int64(reinterpret_cast<Cursor*>(cur)->scan.eid());
 	return SQLITE_OK;
 }
 
