@@ -82,7 +82,7 @@ static __always_inline __u32 procsql_put_path(char *data, __u32 off, struct proc
 	if (off > PROCSQL_PATHS_AREA - PROCSQL_PATH_MAX - 16)
 		return 0;
 	bpf_probe_read_kernel(&data[off], len & (PROCSQL_PATH_MAX - 1), &pbuf[pos]);
-	if (procsql_dentry_unlinked(leaf)) {
+	if (pb->w.pseudo || procsql_dentry_unlinked(leaf)) {
 		__u32 at = off + (len & (PROCSQL_PATH_MAX - 1));
 		if (at <= PROCSQL_PATHS_AREA - 16) {
 			__builtin_memcpy(&data[at], PROCSQL_DELETED_SUFFIX, PROCSQL_DELETED_LEN);

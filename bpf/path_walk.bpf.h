@@ -36,6 +36,7 @@ struct procsql_walk {
 	__u32 pos;       /* the path is buf[pos, PROCSQL_PATH_MAX) */
 	__u32 done;      /* reached the root (or the top of an unreachable mount) */
 	__u32 truncated; /* a component did not fit */
+	__u32 pseudo;    /* ended at a pseudo dentry: d_path adds " (deleted)" */
 };
 
 struct procsql_path_buf {
@@ -68,6 +69,7 @@ static __always_inline void procsql_walk_init(struct procsql_walk *w,
 	w->pos = PROCSQL_PATH_MAX;
 	w->done = 0;
 	w->truncated = 0;
+	w->pseudo = 0;
 }
 
 /* One step up the tree. Returns 1 when the walk is over (bpf_loop's "stop"). */
@@ -82,13 +84,12 @@ static __always_inline long procsql_walk_step(struct procsql_walk *w, char *buf)
 	}
 	struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
 	struct dentry *parent = BPF_CORE_READ(d, d_parent);
-	if (d == mnt_root || d == parent) {
+	if (d == mnt_root) {
 		struct mount *mnt = (struct mount *)w->mnt;
 		struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
-		/* The top of a mount that is not attached anywhere (the global root, a
-		 * detached tree, or an internal mount such as memfd's): d_path stops here
-		 * too. */
-		if (d != mnt_root || mnt_parent == mnt) {
+		/* The top of a mount that is not attached anywhere (the global root or
+		 * a detached tree): d_path stops here too. */
+		if (mnt_parent == mnt) {
 			w->done = 1;
 			return 1;
 		}
@@ -112,6 +113,14 @@ static __always_inline long procsql_walk_step(struct procsql_walk *w, char *buf)
 			      name.name);
 	buf[pos & (PROCSQL_PATH_MAX - 1)] = '/';
 	w->pos = pos;
+	if (d == parent) {
+		/* Its own parent without being a mount's root: a pseudo dentry, such as
+		 * a memfd's. d_path names those through d_dname (simple_dname), as
+		 * "/NAME (deleted)". */
+		w->pseudo = 1;
+		w->done = 1;
+		return 1;
+	}
 	w->dentry = (__u64)parent;
 	return 0;
 }
