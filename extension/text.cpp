@@ -119,6 +119,16 @@ std::string valid_utf8(std::string_view bytes) {
   return out;
 }
 
+bool is_valid_utf8(std::string_view bytes) {
+  std::size_t i = ascii_prefix(bytes);
+  while (i < bytes.size()) {
+    const std::size_t n = seq_len(bytes, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 std::vector<std::string_view> split_argv(std::string_view raw) {
   std::vector<std::string_view> args;
   std::size_t start = 0;
@@ -134,16 +144,21 @@ std::vector<std::string_view> split_argv(std::string_view raw) {
   return args;
 }
 
+void cmdline_into(std::string_view raw, std::string* out) {
+  // Joining split_argv()'s arguments with spaces is the same as turning each
+  // NUL into a space once the one NUL that ends the last argument is dropped.
+  if (!raw.empty() && raw.back() == '\0') raw.remove_suffix(1);
+  out->assign(raw.data(), raw.size());
+  for (char& c : *out) {
+    if (c == '\0') c = ' ';
+  }
+  if (!is_valid_utf8(*out)) *out = valid_utf8(*out);
+}
+
 std::string cmdline(std::string_view raw) {
   std::string joined;
-  joined.reserve(raw.size());
-  bool first = true;
-  for (std::string_view arg : split_argv(raw)) {
-    if (!first) joined += ' ';
-    joined.append(arg.data(), arg.size());
-    first = false;
-  }
-  return valid_utf8(joined);
+  cmdline_into(raw, &joined);
+  return joined;
 }
 
 std::string argv_json(std::string_view raw) {

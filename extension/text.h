@@ -37,6 +37,11 @@ namespace procsql::text {
 // each byte not part of a valid sequence replaced by U+FFFD (EF BF BD).
 std::string valid_utf8(std::string_view bytes);
 
+// True when valid_utf8(bytes) would return `bytes` unchanged. Allocates
+// nothing: the tables use it to hand valid text (nearly all of it) to SQLite
+// without a copy of their own.
+bool is_valid_utf8(std::string_view bytes);
+
 // The arguments in a raw argv area (arguments separated by NUL, possibly cut
 // at a byte bound so the last one may lack its NUL). A trailing NUL ends the
 // last argument and adds none; an empty argument in the middle ("a\0\0b") is
@@ -47,6 +52,8 @@ std::vector<std::string_view> split_argv(std::string_view raw);
 // The arguments joined by single spaces, through valid_utf8(): lossy, for
 // display and LIKE. Not reversible (an argument may itself contain spaces).
 std::string cmdline(std::string_view raw);
+// The same, written into *out (its buffer reused from row to row).
+void cmdline_into(std::string_view raw, std::string* out);
 
 // The arguments as a JSON array of strings, exact per the convention above.
 // Empty `raw` gives "[]". Accepted by SQLite's json_valid().

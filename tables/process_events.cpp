@@ -48,6 +48,7 @@ struct Cursor {
 	const ExecStore* store = nullptr;
 	EventScan<ExecRow, kExecStringCount> scan;
 	std::array<std::string, kExecStringCount> strings;
+	std::string scratch; // cmdline, rebuilt per row in the same buffer
 };
 
 int x_connect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out, char** err) {
@@ -133,8 +134,17 @@ int x_filter(sqlite3_vtab_cursor* cur, int, const char* idx_str, int argc, sqlit
 
 int x_eof(sqlite3_vtab_cursor* cur) { return reinterpret_cast<Cursor*>(cur)->scan.eof(); }
 
-void result_text(sqlite3_context* ctx, const std::string& s) {
+void result_text(sqlite3_context* ctx, std::string_view s) {
 	sqlite3_result_text64(ctx, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
+// Text columns are valid UTF-8: bytes that are not read as U+FFFD.
+void result_utf8(sqlite3_context* ctx, std::string_view s) {
+	if (text::is_valid_utf8(s)) {
+		result_text(ctx, s);
+	} else {
+		result_text(ctx, text::valid_utf8(s));
+	}
 }
 
 int x_column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int column) {
@@ -150,18 +160,21 @@ int x_column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int column) {
 	case col::parent: sqlite3_result_int64(ctx, r.parent); break;
 	case col::start_time: sqlite3_result_int64(ctx, r.start_time); break;
 	case col::parent_path:
-		if (r.flags & kExecHasParentPath) result_text(ctx, text::valid_utf8(s[kExecParentPath]));
+		if (r.flags & kExecHasParentPath) result_utf8(ctx, s[kExecParentPath]);
 		break;
-	case col::comm: result_text(ctx, text::valid_utf8(text::cstr_field(r.comm, sizeof(r.comm)))); break;
-	case col::path: result_text(ctx, text::valid_utf8(s[kExecPath])); break;
-	case col::filename: result_text(ctx, text::valid_utf8(s[kExecFilename])); break;
-	case col::cmdline: result_text(ctx, text::cmdline(s[kExecArgv])); break;
+	case col::comm: result_utf8(ctx, text::cstr_field(r.comm, sizeof(r.comm))); break;
+	case col::path: result_utf8(ctx, s[kExecPath]); break;
+	case col::filename: result_utf8(ctx, s[kExecFilename]); break;
+	case col::cmdline:
+		text::cmdline_into(s[kExecArgv], &c->scratch);
+		result_text(ctx, c->scratch);
+		break;
 	case col::argv: result_text(ctx, text::argv_json(s[kExecArgv])); break;
 	case col::argc: sqlite3_result_int64(ctx, r.argc); break;
 	case col::cmdline_truncated: sqlite3_result_int(ctx, (r.flags & kExecCmdlineTruncated) ? 1 : 0); break;
 	case col::path_truncated: sqlite3_result_int(ctx, (r.flags & kExecPathTruncated) ? 1 : 0); break;
 	case col::cwd:
-		if (r.flags & kExecHasCwd) result_text(ctx, text::valid_utf8(s[kExecCwd]));
+		if (r.flags & kExecHasCwd) result_utf8(ctx, s[kExecCwd]);
 		break;
 	case col::mode: sqlite3_result_int64(ctx, r.mode); break;
 	case col::owner_uid: sqlite3_result_int64(ctx, r.owner_uid); break;

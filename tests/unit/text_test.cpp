@@ -356,3 +356,26 @@ TEST(CstrField, StopsAtNulOrCap) {
   const char cut[8] = {'a', 'b', '\0', 'c', 'd', 'e', 'f', 'g'};
   EXPECT_EQ(cstr_field(cut, sizeof cut), "ab");
 }
+
+// The allocation-free paths the tables use must agree with the reference ones.
+TEST(TextFastPaths, AgreeWithReferenceImplementations) {
+  std::mt19937 rng(99);
+  for (int i = 0; i < 20000; i++) {
+    std::string raw(rng() % 40, '\0');
+    for (char& c : raw) {
+      const unsigned r = rng() % 10;
+      c = r < 2 ? '\0' : r < 7 ? char('a' + rng() % 26) : char(rng() % 256);
+    }
+    EXPECT_EQ(procsql::text::is_valid_utf8(raw), procsql::text::valid_utf8(raw) == raw);
+    std::string joined;
+    bool first = true;
+    for (std::string_view arg : procsql::text::split_argv(raw)) {
+      if (!first) joined += ' ';
+      joined.append(arg.data(), arg.size());
+      first = false;
+    }
+    std::string into = "stale contents";
+    procsql::text::cmdline_into(raw, &into);
+    EXPECT_EQ(into, procsql::text::valid_utf8(joined));
+  }
+}
