@@ -1,10 +1,53 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing, builds, and runs every unit,
-# integration and documentation test with ctest. Needs root (BPF, audit,
-# containers). With CI=true a test that cannot run fails instead of skipping.
-set -euo pipefail
+# The whole test suite: installs what is missing, then builds and runs
+#   1. every unit, integration and documentation test (build/),
+#   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#      (build-asan/; the stock sqlite3 and python3 get the runtimes preloaded),
+#   3. the store's tests and SQL-level concurrency stress under ThreadSanitizer
+#      (build-tsan/).
+# Needs root (BPF, audit, containers). With CI=true a test that cannot run
+# fails instead of skipping. Exits non-zero if any phase failed.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
-scripts/build.sh
-cd "${PROCSQL_BUILD_DIR:-build}"
-ctest --output-on-failure --timeout 900
+scripts/deps.sh || exit 1
+
+failed=()
+phase() { printf '\n==== %s\n' "$*"; }
+
+phase "build and test (build/)"
+if PROCSQL_BUILD_DIR=build scripts/build.sh; then
+  (cd build && ctest --output-on-failure --timeout 900) || failed+=("tests")
+else
+  failed+=("build")
+fi
+
+phase "AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"
+if PROCSQL_BUILD_DIR=build-asan scripts/build.sh -DPROCSQL_SANITIZE=address; then
+  logs=build-asan/sanitizer-logs
+  rm -rf "$logs" && mkdir -p "$logs"
+  (cd build-asan && ctest --output-on-failure --timeout 900 -E '^docs\.') || failed+=("asan tests")
+  if [ -n "$(ls -A "$logs")" ]; then
+    echo "sanitizer reports from processes under test:" >&2
+    cat "$logs"/* >&2
+    failed+=("asan reports")
+  fi
+else
+  failed+=("asan build")
+fi
+
+phase "ThreadSanitizer (build-tsan/)"
+tsan_tests=(ring_test sql_concurrency_test sql_pushdown_test)
+if cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROCSQL_SANITIZE=thread >/dev/null &&
+   cmake --build build-tsan -j"$(nproc)" --target "${tsan_tests[@]}"; then
+  regex="^unit\.($(IFS='|'; echo "${tsan_tests[*]}"))\$"
+  (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure --timeout 900 -R "$regex") ||
+    failed+=("tsan tests")
+else
+  failed+=("tsan build")
+fi
+
+if [ "${#failed[@]}" -gt 0 ]; then
+  printf '\nFAILED: %s\n' "${failed[*]}" >&2
+  exit 1
+fi
+printf '\nall phases passed\n'
