@@ -13,7 +13,7 @@ const char* backend_choice_name(BackendChoice choice);
 struct Config {
 	BackendChoice backend = BackendChoice::automatic; // PROCSQL_BACKEND
 	uint64_t capacity = 100000;                       // PROCSQL_CAPACITY, rows per table
-	uint64_t arena_bytes = 64ull << 20;               // PROCSQL_ARENA_BYTES, per table
+	uint64_t arena_bytes = 32ull << 20;               // PROCSQL_ARENA_BYTES, per table
 	uint32_t argv_bytes = 16384;                      // PROCSQL_ARGV_BYTES
 	uint64_t ringbuf_bytes = 16ull << 20;             // PROCSQL_RINGBUF_BYTES
 	bool bpf_no_loop = false;                         // PROCSQL_BPF_NO_LOOP=1
