@@ -38,6 +38,8 @@
 
 enum procsql_event_kind {
 	PROCSQL_EVENT_EXEC = 1,
+	PROCSQL_EVENT_CLONE = 2,
+	PROCSQL_EVENT_EXIT = 3,
 };
 
 /* Bits of procsql_exec_event.flags. */
@@ -60,8 +62,84 @@ enum procsql_kernel_counter {
 	PROCSQL_CNT_EXEC_SEEN = 0,         /* sched_process_exec hits */
 	PROCSQL_CNT_EXEC_RINGBUF_FULL = 1, /* events lost: ring buffer full */
 	PROCSQL_CNT_EXEC_NO_SCRATCH = 2,   /* events lost: scratch buffer missing */
-	PROCSQL_CNT__MAX = 8,
+	PROCSQL_CNT_CLONE_SEEN = 3,        /* clone_events rows made in the kernel */
+	PROCSQL_CNT_CLONE_RINGBUF_FULL = 4,
+	PROCSQL_CNT_CLONE_NO_SCRATCH = 5,
+	PROCSQL_CNT_EXIT_SEEN = 6,         /* thread groups that ended */
+	PROCSQL_CNT_EXIT_RINGBUF_FULL = 7,
+	PROCSQL_CNT_EXIT_NO_SCRATCH = 8,
+	PROCSQL_CNT_CALL_MARK_LOST = 9,    /* a syscall's mark could not be stored */
+	PROCSQL_CNT__MAX = 16,
 };
+
+/* The call a clone_events row comes from. */
+enum procsql_clone_syscall {
+	PROCSQL_CALL_NONE = 0, /* the kernel made the task itself (kthreads, io workers) */
+	PROCSQL_CALL_CLONE = 1,
+	PROCSQL_CALL_CLONE3 = 2,
+	PROCSQL_CALL_FORK = 3,
+	PROCSQL_CALL_VFORK = 4,
+	PROCSQL_CALL_UNSHARE = 5,
+	PROCSQL_CALL_SETNS = 6,
+};
+
+/* Namespace kinds, in the order new_namespaces lists them. */
+enum procsql_ns_kind {
+	PROCSQL_NS_MNT = 0,
+	PROCSQL_NS_UTS = 1,
+	PROCSQL_NS_IPC = 2,
+	PROCSQL_NS_USER = 3,
+	PROCSQL_NS_PID = 4,
+	PROCSQL_NS_NET = 5,
+	PROCSQL_NS_CGROUP = 6,
+	PROCSQL_NS_TIME = 7,
+	PROCSQL_NS__COUNT = 8,
+};
+
+enum procsql_lifecycle_flags {
+	PROCSQL_LC_HAS_CHILD = 1u << 0,       /* child_* fields are valid */
+	PROCSQL_LC_HAS_PATH = 1u << 1,        /* the caller / exiting process had an exe */
+	PROCSQL_LC_PATH_TRUNCATED = 1u << 2,
+	PROCSQL_LC_SYSCALL_UNKNOWN = 1u << 3, /* created in a syscall whose entry was not seen */
+};
+
+/* One clone_events row: a process or thread made, an unshare, a setns. */
+struct procsql_clone_event {
+	__u32 kind; /* PROCSQL_EVENT_CLONE */
+	__u32 size;
+	__u64 ktime_boot_ns;
+	__u64 flags;               /* clone flags, clone_args.flags, unshare flags, nstype */
+	__u64 child_start_boot_ns;
+	__u64 cgroup_id;
+	__u32 pid, tid, uid;
+	__u32 child_pid, child_tid;
+	__s32 result;              /* child pid in the caller's pid namespace, 0, or -errno */
+	__u32 mnt_ns, pid_ns;
+	__u32 syscall;             /* enum procsql_clone_syscall */
+	__u32 new_ns;              /* bit (1 << procsql_ns_kind) per namespace created/entered */
+	__u32 lc_flags;            /* enum procsql_lifecycle_flags */
+	__u16 path_len, reserved0;
+	char comm[16];
+	/* then: the caller's exe path */
+};
+
+/* One process_exits row: the last thread of a thread group ended. */
+struct procsql_exit_event {
+	__u32 kind; /* PROCSQL_EVENT_EXIT */
+	__u32 size;
+	__u64 ktime_boot_ns;
+	__u64 start_boot_ns;
+	__u64 cgroup_id;
+	__u32 pid;
+	__u32 status;   /* as wait(2) reports it: exit code << 8, signal, 0x80 core */
+	__u32 lc_flags; /* enum procsql_lifecycle_flags */
+	__u16 path_len, reserved0;
+	char comm[16];
+	/* then: the exe path */
+};
+
+#define PROCSQL_LIFECYCLE_RECORD_MAX \
+	(sizeof(struct procsql_clone_event) + PROCSQL_PATH_MAX + 16)
 
 struct procsql_exec_event {
 	__u32 kind;        /* PROCSQL_EVENT_EXEC */

@@ -34,7 +34,7 @@ function(procsql_bpf_skeleton name)
     DEPENDS ${src} ${bpf_headers} ${PROCSQL_BPF_OUT}/vmlinux.h
     COMMENT "Compiling BPF ${name}.bpf.c")
   add_custom_command(OUTPUT ${skel}
-    COMMAND ${BPFTOOL} gen skeleton ${obj} name procsql_${name}_bpf > ${skel}
+    COMMAND ${BPFTOOL} gen skeleton ${obj} name ${name}_bpf > ${skel}
     DEPENDS ${obj}
     COMMENT "Generating skeleton ${name}.skel.h")
   add_custom_target(procsql_bpf_${name} DEPENDS ${skel})

@@ -14,8 +14,9 @@
 #include <vector>
 
 #include "event_abi.h"
-#include "exec.skel.h"
 #include "exec_decoder.h"
+#include "lifecycle_decoder.h"
+#include "procsql.skel.h"
 
 namespace procsql {
 
@@ -102,9 +103,9 @@ std::string privilege_error(int err) {
 
 } // namespace
 
-std::unique_ptr<BpfSource> BpfSource::start(const Config& config, const BootClock& clock, ExecStore& store,
+std::unique_ptr<BpfSource> BpfSource::start(const Config& config, const BootClock& clock, Stores stores,
                                             std::string* error) {
-	std::unique_ptr<BpfSource> self(new BpfSource(clock, store));
+	std::unique_ptr<BpfSource> self(new BpfSource(clock, stores));
 	if (!self->open_and_attach(config, error)) {
 		return nullptr;
 	}
@@ -139,12 +140,13 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 		return msg;
 	};
 
-	skel_ = procsql_exec_bpf__open();
+	skel_ = procsql_bpf__open();
 	if (!skel_) {
 		*error = with_detail("cannot open the eBPF exec program: " + errno_text(errno));
 		return false;
 	}
 	skel_->rodata->argv_max = config.argv_bytes;
+	skel_->rodata->trace_threads = config.threads;
 
 	const int ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0) {
@@ -163,10 +165,18 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 	// older kernels get the bounded variant (paths deeper than
 	// PROCSQL_WALK_BOUNDED_COMPONENTS are flagged truncated).
 	use_loop_ = !config.bpf_no_loop && kernel_has_helper("BPF_FUNC_loop");
-	bpf_program__set_autoload(skel_->progs.procsql_exec, use_loop_);
-	bpf_program__set_autoload(skel_->progs.procsql_exec_nl, !use_loop_);
+	// Programs that walk paths come as NAME and NAME_nl: load one of each pair.
+	bpf_program* prog;
+	bpf_object__for_each_program(prog, skel_->obj) {
+		const std::string name = bpf_program__name(prog);
+		if (name.size() > 3 && name.compare(name.size() - 3, 3, "_nl") == 0) {
+			bpf_program__set_autoload(prog, !use_loop_);
+		} else if (bpf_object__find_program_by_name(skel_->obj, (name + "_nl").c_str())) {
+			bpf_program__set_autoload(prog, use_loop_);
+		}
+	}
 
-	if (procsql_exec_bpf__load(skel_) != 0) {
+	if (procsql_bpf__load(skel_) != 0) {
 		const int err = errno;
 		if (err == EPERM || err == EACCES) {
 			*error = privilege_error(err);
@@ -175,26 +185,8 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 		}
 		return false;
 	}
-	bpf_program* exec_prog = use_loop_ ? skel_->progs.procsql_exec : skel_->progs.procsql_exec_nl;
-	bpf_link** exec_link = use_loop_ ? &skel_->links.procsql_exec : &skel_->links.procsql_exec_nl;
-	*exec_link = bpf_program__attach(exec_prog);
-	if (!*exec_link) {
-		const int err = errno;
-		*error = (err == EPERM || err == EACCES)
-		             ? privilege_error(err)
-		             : with_detail("cannot attach to tp_btf/sched_process_exec: " + errno_text(err));
+	if (!attach_all(error)) {
 		return false;
-	}
-	// Optional: without it `syscall` is NULL unless the exec was fd-relative.
-	// The links live in the skeleton, which detaches them on destroy.
-	ensure_tracefs();
-	skel_->links.procsql_xat_in = bpf_program__attach(skel_->progs.procsql_xat_in);
-	skel_->links.procsql_xat_out = bpf_program__attach(skel_->progs.procsql_xat_out);
-	execveat_hooked_ = skel_->links.procsql_xat_in && skel_->links.procsql_xat_out;
-	if (!execveat_hooked_) {
-		bpf_link__destroy(skel_->links.procsql_xat_in);
-		bpf_link__destroy(skel_->links.procsql_xat_out);
-		skel_->links.procsql_xat_in = skel_->links.procsql_xat_out = nullptr;
 	}
 	rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.procsql_events), &BpfSource::on_record, this, nullptr);
 	if (!rb_) {
@@ -221,6 +213,44 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 	return true;
 }
 
+bool BpfSource::attach_all(std::string* error) {
+	// tp_btf programs attach by BTF id and are required. The syscall
+	// tracepoints need tracefs and CONFIG_FTRACE_SYSCALLS; without them the
+	// tables still fill, with the gaps procsql_stats and the README describe.
+	ensure_tracefs();
+	int calls_missing = 0, calls = 0, execveat_attached = 0;
+	bpf_program* prog;
+	bpf_object__for_each_program(prog, skel_->obj) {
+		if (!bpf_program__autoload(prog)) {
+			continue;
+		}
+		const std::string section = bpf_program__section_name(prog);
+		const std::string name = bpf_program__name(prog);
+		const bool optional = section.compare(0, 12, "tp/syscalls/") == 0;
+		bpf_link* link = bpf_program__attach(prog);
+		if (!link) {
+			const int err = errno;
+			if (!optional) {
+				*error = (err == EPERM || err == EACCES)
+				             ? privilege_error(err)
+				             : "cannot attach " + name + " to " + section + ": " + errno_text(err);
+				return false;
+			}
+		} else {
+			links_.push_back(link);
+		}
+		if (name.compare(0, 11, "procsql_xat") == 0) {
+			execveat_attached += link ? 1 : 0;
+		} else if (optional) {
+			calls++;
+			calls_missing += link ? 0 : 1;
+		}
+	}
+	execveat_hooked_ = execveat_attached == 2;
+	calls_hooked_ = calls > 0 && calls_missing == 0;
+	return true;
+}
+
 BpfSource::~BpfSource() {
 	if (thread_.joinable()) {
 		const uint64_t one = 1;
@@ -230,8 +260,11 @@ BpfSource::~BpfSource() {
 		thread_.join();
 	}
 	// Detach before freeing the ring buffer so no record arrives half-way.
+	for (bpf_link* link : links_) {
+		bpf_link__destroy(link);
+	}
 	if (skel_) {
-		procsql_exec_bpf__destroy(skel_);
+		procsql_bpf__destroy(skel_);
 	}
 	if (rb_) {
 		ring_buffer__free(rb_);
@@ -270,37 +303,85 @@ void BpfSource::drain() {
 
 int BpfSource::on_record(void* ctx, void* data, size_t size) {
 	// A libbpf callback: nothing may throw through it.
+	auto* self = static_cast<BpfSource*>(ctx);
 	try {
-		static_cast<BpfSource*>(ctx)->ingest(data, size);
+		self->ingest(data, size);
 	} catch (...) {
-		static_cast<BpfSource*>(ctx)->decode_errors_.fetch_add(1, std::memory_order_relaxed);
+		self->unknown_records_.fetch_add(1, std::memory_order_relaxed);
 	}
 	return 0;
 }
 
 void BpfSource::ingest(const void* data, size_t size) {
+	uint32_t kind = 0;
+	if (size >= sizeof(kind)) {
+		std::memcpy(&kind, data, sizeof(kind));
+	}
+	switch (kind) {
+	case PROCSQL_EVENT_EXEC: ingest_exec(data, size); break;
+	case PROCSQL_EVENT_CLONE: ingest_clone(data, size); break;
+	case PROCSQL_EVENT_EXIT: ingest_exit(data, size); break;
+	default: unknown_records_.fetch_add(1, std::memory_order_relaxed); break;
+	}
+}
+
+void BpfSource::ingest_exec(const void* data, size_t size) {
 	ExecDecodeResult decoded;
 	std::string why;
 	if (!decode_exec_record(data, size, clock_, execveat_hooked_, &decoded, &why)) {
-		decode_errors_.fetch_add(1, std::memory_order_relaxed);
+		exec_counts_.decode_errors.fetch_add(1, std::memory_order_relaxed);
 		return;
 	}
-	store_.append(decoded.row, decoded.strings);
-	received_.fetch_add(1, std::memory_order_relaxed);
+	stores_.exec->append(decoded.row, decoded.strings);
+	exec_counts_.received.fetch_add(1, std::memory_order_relaxed);
 	if (decoded.path_incomplete) {
-		paths_truncated_.fetch_add(1, std::memory_order_relaxed);
+		exec_counts_.paths_truncated.fetch_add(1, std::memory_order_relaxed);
 	}
 	if (decoded.argv_truncated) {
-		argv_truncated_.fetch_add(1, std::memory_order_relaxed);
+		exec_counts_.argv_truncated.fetch_add(1, std::memory_order_relaxed);
+	}
+}
+
+void BpfSource::ingest_clone(const void* data, size_t size) {
+	CloneDecodeResult decoded;
+	std::string why;
+	if (!decode_clone_record(data, size, clock_, &decoded, &why)) {
+		clone_counts_.decode_errors.fetch_add(1, std::memory_order_relaxed);
+		return;
+	}
+	stores_.clone->append(decoded.row, decoded.strings);
+	clone_counts_.received.fetch_add(1, std::memory_order_relaxed);
+	if (decoded.row.row_flags & kLifecyclePathTruncated) {
+		clone_counts_.paths_truncated.fetch_add(1, std::memory_order_relaxed);
+	}
+}
+
+void BpfSource::ingest_exit(const void* data, size_t size) {
+	ExitDecodeResult decoded;
+	std::string why;
+	if (!decode_exit_record(data, size, clock_, &decoded, &why)) {
+		exit_counts_.decode_errors.fetch_add(1, std::memory_order_relaxed);
+		return;
+	}
+	stores_.exit->append(decoded.row, decoded.strings);
+	exit_counts_.received.fetch_add(1, std::memory_order_relaxed);
+	if (decoded.row.row_flags & kLifecyclePathTruncated) {
+		exit_counts_.paths_truncated.fetch_add(1, std::memory_order_relaxed);
 	}
 }
 
 BpfSourceStats BpfSource::stats() const {
 	BpfSourceStats s;
-	s.received = received_.load(std::memory_order_relaxed);
-	s.decode_errors = decode_errors_.load(std::memory_order_relaxed);
-	s.paths_truncated = paths_truncated_.load(std::memory_order_relaxed);
-	s.argv_truncated = argv_truncated_.load(std::memory_order_relaxed);
+	auto copy = [](const Counters& from, KindStats* to) {
+		to->received = from.received.load(std::memory_order_relaxed);
+		to->decode_errors = from.decode_errors.load(std::memory_order_relaxed);
+		to->paths_truncated = from.paths_truncated.load(std::memory_order_relaxed);
+		to->argv_truncated = from.argv_truncated.load(std::memory_order_relaxed);
+	};
+	copy(exec_counts_, &s.exec);
+	copy(clone_counts_, &s.clone);
+	copy(exit_counts_, &s.exit);
+	s.unknown_records = unknown_records_.load(std::memory_order_relaxed);
 
 	// Per-CPU counters: one u64 per possible CPU for each key.
 	const int ncpus = libbpf_num_possible_cpus();
@@ -316,18 +397,30 @@ BpfSourceStats BpfSource::stats() const {
 			}
 			return total;
 		};
-		s.kernel_seen = sum(PROCSQL_CNT_EXEC_SEEN);
-		s.lost_ringbuf_full = sum(PROCSQL_CNT_EXEC_RINGBUF_FULL);
-		s.lost_no_scratch = sum(PROCSQL_CNT_EXEC_NO_SCRATCH);
+		s.exec.kernel_seen = sum(PROCSQL_CNT_EXEC_SEEN);
+		s.exec.lost_ringbuf_full = sum(PROCSQL_CNT_EXEC_RINGBUF_FULL);
+		s.exec.lost_no_scratch = sum(PROCSQL_CNT_EXEC_NO_SCRATCH);
+		s.clone.kernel_seen = sum(PROCSQL_CNT_CLONE_SEEN);
+		s.clone.lost_ringbuf_full = sum(PROCSQL_CNT_CLONE_RINGBUF_FULL);
+		s.clone.lost_no_scratch = sum(PROCSQL_CNT_CLONE_NO_SCRATCH);
+		s.exit.kernel_seen = sum(PROCSQL_CNT_EXIT_SEEN);
+		s.exit.lost_ringbuf_full = sum(PROCSQL_CNT_EXIT_RINGBUF_FULL);
+		s.exit.lost_no_scratch = sum(PROCSQL_CNT_EXIT_NO_SCRATCH);
+		s.call_marks_lost = sum(PROCSQL_CNT_CALL_MARK_LOST);
 	}
 	// The kernel counts, per program, the runs it skipped because the program
-	// was already running on that CPU: those execs were never seen.
-	bpf_program* prog = use_loop_ ? skel_->progs.procsql_exec : skel_->progs.procsql_exec_nl;
-	bpf_prog_info info{};
-	uint32_t len = sizeof(info);
-	if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0) {
-		s.lost_recursion = info.recursion_misses;
-	}
+	// was already running on that CPU: those events were never seen.
+	auto misses = [this](bpf_program* loop, bpf_program* bounded) {
+		bpf_prog_info info{};
+		uint32_t len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(use_loop_ ? loop : bounded), &info, &len) == 0) {
+			return uint64_t(info.recursion_misses);
+		}
+		return uint64_t(0);
+	};
+	s.exec.lost_recursion = misses(skel_->progs.procsql_exec, skel_->progs.procsql_exec_nl);
+	s.clone.lost_recursion = misses(skel_->progs.procsql_newtask, skel_->progs.procsql_newtask_nl);
+	s.exit.lost_recursion = misses(skel_->progs.procsql_exit, skel_->progs.procsql_exit_nl);
 	return s;
 }
 

@@ -8,33 +8,50 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "clock.h"
 #include "config.h"
 #include "exec_event.h"
+#include "lifecycle_event.h"
 
-struct procsql_exec_bpf;
+struct procsql_bpf;
 struct ring_buffer;
+struct bpf_link;
 
 namespace procsql {
 
-struct BpfSourceStats {
+// The stores a source fills, one per table.
+struct Stores {
+	ExecStore* exec;
+	CloneStore* clone;
+	ExitStore* exit;
+};
+
+// One table's counters.
+struct KindStats {
 	uint64_t received = 0;          // records decoded and stored
 	uint64_t decode_errors = 0;     // records refused by the decoder
-	uint64_t kernel_seen = 0;       // sched_process_exec hits in the kernel
+	uint64_t kernel_seen = 0;       // records made in the kernel
 	uint64_t lost_ringbuf_full = 0; // dropped in the kernel: ring buffer full
 	uint64_t lost_no_scratch = 0;   // dropped in the kernel: no scratch buffer
 	uint64_t lost_recursion = 0;    // program not run: re-entered on a CPU
-	uint64_t paths_truncated = 0;   // rows with path_truncated = 1
-	uint64_t argv_truncated = 0;    // rows with cmdline_truncated = 1
+	uint64_t paths_truncated = 0;   // rows with a path not resolved whole
+	uint64_t argv_truncated = 0;    // rows with cmdline_truncated = 1 (exec only)
 	uint64_t lost_total() const { return lost_ringbuf_full + lost_no_scratch + lost_recursion; }
+};
+
+struct BpfSourceStats {
+	KindStats exec, clone, exit;
+	uint64_t call_marks_lost = 0; // syscall entries whose mark could not be stored
+	uint64_t unknown_records = 0; // records of no known kind
 };
 
 class BpfSource {
 public:
 	// Loads, attaches and starts consuming. On failure returns nullptr and a
 	// one-line reason (e.g. not root, no BTF, verifier refusal).
-	static std::unique_ptr<BpfSource> start(const Config& config, const BootClock& clock, ExecStore& store,
+	static std::unique_ptr<BpfSource> start(const Config& config, const BootClock& clock, Stores stores,
 	                                        std::string* error);
 	~BpfSource();
 	BpfSource(const BpfSource&) = delete;
@@ -48,31 +65,44 @@ public:
 	bool uses_bpf_loop() const { return use_loop_; }
 	// sys_enter_execveat is watched: `syscall` is exact, not only for fd-relative execs.
 	bool execveat_hooked() const { return execveat_hooked_; }
+	// The clone/clone3/fork/vfork/unshare/setns tracepoints are attached.
+	bool calls_hooked() const { return calls_hooked_; }
 
 private:
-	BpfSource(const BootClock& clock, ExecStore& store) : clock_(clock), store_(store) {}
+	BpfSource(const BootClock& clock, Stores stores) : clock_(clock), stores_(stores) {}
 	bool open_and_attach(const Config& config, std::string* error);
+	bool attach_all(std::string* error);
 	void run();
 	static int on_record(void* ctx, void* data, size_t size);
 	void ingest(const void* data, size_t size);
+	void ingest_exec(const void* data, size_t size);
+	void ingest_clone(const void* data, size_t size);
+	void ingest_exit(const void* data, size_t size);
 
 	const BootClock& clock_;
-	ExecStore& store_;
-	procsql_exec_bpf* skel_ = nullptr;
+	Stores stores_;
+	procsql_bpf* skel_ = nullptr;
+	std::vector<bpf_link*> links_;
 	ring_buffer* rb_ = nullptr;
 	int stop_fd_ = -1;
 	int epoll_fd_ = -1;
 	bool use_loop_ = false;
 	bool execveat_hooked_ = false;
+	bool calls_hooked_ = false;
 	std::thread thread_;
 	// One consumer at a time: libbpf's ring_buffer__consume is not re-entrant,
 	// and the store has a single writer. Held only while consuming.
 	std::mutex consume_mutex_;
 
-	std::atomic<uint64_t> received_{0};
-	std::atomic<uint64_t> decode_errors_{0};
-	std::atomic<uint64_t> paths_truncated_{0};
-	std::atomic<uint64_t> argv_truncated_{0};
+	// Counted by the consumer, read by stats(): one set per table.
+	struct Counters {
+		std::atomic<uint64_t> received{0};
+		std::atomic<uint64_t> decode_errors{0};
+		std::atomic<uint64_t> paths_truncated{0};
+		std::atomic<uint64_t> argv_truncated{0};
+	};
+	Counters exec_counts_, clone_counts_, exit_counts_;
+	std::atomic<uint64_t> unknown_records_{0};
 };
 
 } // namespace procsql

@@ -1,5 +1,6 @@
 #include "collector.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <mutex>
 #include <sys/random.h>
@@ -64,6 +65,19 @@ bool Collector::create_stores(std::string* error) {
 		*error = "cannot allocate the process_events store: " + *error;
 		return false;
 	}
+	// Clone and exit rows carry one path each: an eighth of the exec arena
+	// holds about as many of them (never below the ring's minimum).
+	const uint64_t small_arena = std::max<uint64_t>(config_.arena_bytes / 8, 1ull << 20);
+	clone_store_ = CloneStore::create(config_.capacity, small_arena, error);
+	if (!clone_store_) {
+		*error = "cannot allocate the clone_events store: " + *error;
+		return false;
+	}
+	exit_store_ = ExitStore::create(config_.capacity, small_arena, error);
+	if (!exit_store_) {
+		*error = "cannot allocate the process_exits store: " + *error;
+		return false;
+	}
 	return true;
 }
 
@@ -79,7 +93,8 @@ bool Collector::start(std::string* error) {
 		return false;
 	}
 	std::string bpf_error;
-	bpf_ = BpfSource::start(config_, clock_, *exec_store_, &bpf_error);
+	bpf_ = BpfSource::start(config_, clock_, Stores{exec_store_.get(), clone_store_.get(), exit_store_.get()},
+	                        &bpf_error);
 	if (!bpf_) {
 		*error = bpf_error;
 		return false;
@@ -108,9 +123,6 @@ std::vector<StatRow> Collector::stats() const {
 	utsname uts{};
 	uname(&uts);
 	const BpfSourceStats b = bpf_ ? bpf_->stats() : BpfSourceStats{};
-	const ExecStore::RingType& ring = exec_store_->ring();
-	const RingCounters c = ring.counters();
-	const uint64_t retained = ring.next_eid() - ring.first_eid();
 
 	text("backend", bpf_ ? "bpf" : "none");
 	text("backend_reason", backend_reason_);
@@ -127,25 +139,44 @@ std::vector<StatRow> Collector::stats() const {
 		                               ? "exact (syscalls/sys_enter_execveat attached)"
 		                               : "partial: tracefs or syscall tracepoints unavailable; execveat "
 		                                 "known only for fd-relative execs, otherwise NULL");
+		text("bpf.clone_calls", bpf_->calls_hooked()
+		                            ? "exact (clone, clone3, fork, vfork, unshare, setns tracepoints attached)"
+		                            : "partial: syscall tracepoints unavailable; process creation is seen "
+		                              "with syscall NULL, unshare/setns and failed calls are not");
 		integer("bpf.ringbuf_bytes", config_.ringbuf_bytes);
+		integer("bpf.call_marks_lost", b.call_marks_lost);
+		integer("bpf.unknown_records", b.unknown_records);
 	}
 	integer("argv_bytes", config_.argv_bytes);
-	integer("process_events.events_received", b.received);
-	integer("process_events.events_lost_kernel", b.lost_total());
-	integer("process_events.events_lost_ringbuf_full", b.lost_ringbuf_full);
-	integer("process_events.events_lost_recursion", b.lost_recursion);
-	integer("process_events.events_lost_no_scratch", b.lost_no_scratch);
-	integer("process_events.events_seen_kernel", b.kernel_seen);
-	integer("process_events.decode_errors", b.decode_errors);
-	integer("process_events.rows_overwritten", c.rows_overwritten);
-	integer("process_events.rows_evicted_by_arena", c.rows_evicted_by_arena);
-	integer("process_events.rows_rejected_too_large", c.rows_rejected_too_large);
-	integer("process_events.rows_retained", retained);
-	integer("process_events.capacity", ring.capacity());
-	integer("process_events.arena_bytes", ring.arena_bytes());
-	integer("process_events.memory_bytes", exec_store_->memory_bytes());
-	integer("process_events.paths_truncated", b.paths_truncated);
-	integer("process_events.argv_truncated", b.argv_truncated);
+	integer("threads", config_.threads ? 1 : 0);
+
+	// The same counters for every table.
+	auto table = [&](const std::string& name, const KindStats& k, const auto& store) {
+		const auto& ring = store.ring();
+		const RingCounters c = ring.counters();
+		auto row = [&](const char* what, uint64_t v) {
+			rows.push_back(StatRow{name + "." + what, false, int64_t(v), {}});
+		};
+		row("events_received", k.received);
+		row("events_lost_kernel", k.lost_total());
+		row("events_lost_ringbuf_full", k.lost_ringbuf_full);
+		row("events_lost_recursion", k.lost_recursion);
+		row("events_lost_no_scratch", k.lost_no_scratch);
+		row("events_seen_kernel", k.kernel_seen);
+		row("decode_errors", k.decode_errors);
+		row("rows_overwritten", c.rows_overwritten);
+		row("rows_evicted_by_arena", c.rows_evicted_by_arena);
+		row("rows_rejected_too_large", c.rows_rejected_too_large);
+		row("rows_retained", ring.next_eid() - ring.first_eid());
+		row("capacity", ring.capacity());
+		row("arena_bytes", ring.arena_bytes());
+		row("memory_bytes", store.memory_bytes());
+		row("paths_truncated", k.paths_truncated);
+	};
+	table("process_events", b.exec, *exec_store_);
+	integer("process_events.argv_truncated", b.exec.argv_truncated);
+	table("clone_events", b.clone, *clone_store_);
+	table("process_exits", b.exit, *exit_store_);
 	return rows;
 }
 

@@ -33,7 +33,11 @@ public:
 	~Collector();
 
 	const ExecStore& exec_store() const { return *exec_store_; }
+	const CloneStore& clone_store() const { return *clone_store_; }
+	const ExitStore& exit_store() const { return *exit_store_; }
 	ExecStore& writable_exec_store() { return *exec_store_; }
+	CloneStore& writable_clone_store() { return *clone_store_; }
+	ExitStore& writable_exit_store() { return *exit_store_; }
 	// Read-your-writes: move what the kernel delivered into the stores.
 	void drain();
 	std::vector<StatRow> stats() const;
@@ -49,6 +53,8 @@ private:
 	std::string backend_reason_;
 	int64_t start_time_ns_ = 0;
 	std::unique_ptr<ExecStore> exec_store_;
+	std::unique_ptr<CloneStore> clone_store_;
+	std::unique_ptr<ExitStore> exit_store_;
 	std::unique_ptr<BpfSource> bpf_; // declared last: stops before the stores go
 };
 

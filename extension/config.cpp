@@ -106,6 +106,7 @@ bool Config::from_env(Config* out, std::string* error) {
 	    !read_size("PROCSQL_ARENA_BYTES", 1ull << 20, 1ull << 40, &c.arena_bytes, error) ||
 	    !read_size("PROCSQL_RINGBUF_BYTES", 1ull << 20, 1ull << 30, &c.ringbuf_bytes, error) ||
 	    !read_flag("PROCSQL_BPF_NO_LOOP", &c.bpf_no_loop, error) ||
+	    !read_flag("PROCSQL_THREADS", &c.threads, error) ||
 	    !read_flag("PROCSQL_DEBUG", &c.debug, error)) {
 		return false;
 	}

@@ -17,6 +17,7 @@ struct Config {
 	uint32_t argv_bytes = 16384;                      // PROCSQL_ARGV_BYTES
 	uint64_t ringbuf_bytes = 16ull << 20;             // PROCSQL_RINGBUF_BYTES
 	bool bpf_no_loop = false;                         // PROCSQL_BPF_NO_LOOP=1
+	bool threads = false;                             // PROCSQL_THREADS=1: thread rows in clone_events
 	bool debug = false;                               // PROCSQL_DEBUG=1
 
 	// Reads every PROCSQL_* variable. On a bad value returns false with a

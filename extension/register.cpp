@@ -43,6 +43,8 @@ int register_all_with(sqlite3* db, const CollectorRef& collector, char** err) {
 			const char* name;
 			const sqlite3_module* module;
 		} tables[] = {{"process_events", &process_events_module()},
+		              {"clone_events", &clone_events_module()},
+		              {"process_exits", &process_exits_module()},
 		              {"procsql_stats", &procsql_stats_module()}};
 		for (const auto& t : tables) {
 			// SQLite owns the reference from here: it calls release_collector when

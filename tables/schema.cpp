@@ -6,10 +6,14 @@ namespace {
 
 #define PROCSQL_COLUMN_DEF(name, type, doc) {#name, ColumnType::type, doc},
 const ColumnDef kProcessEventsColumns[] = {PROCSQL_PROCESS_EVENTS_COLUMNS(PROCSQL_COLUMN_DEF)};
+const ColumnDef kCloneEventsColumns[] = {PROCSQL_CLONE_EVENTS_COLUMNS(PROCSQL_COLUMN_DEF)};
+const ColumnDef kProcessExitsColumns[] = {PROCSQL_PROCESS_EXITS_COLUMNS(PROCSQL_COLUMN_DEF)};
 const ColumnDef kProcsqlStatsColumns[] = {PROCSQL_PROCSQL_STATS_COLUMNS(PROCSQL_COLUMN_DEF)};
 #undef PROCSQL_COLUMN_DEF
 
 static_assert(sizeof(kProcessEventsColumns) / sizeof(ColumnDef) == process_events_col::kCount, "");
+static_assert(sizeof(kCloneEventsColumns) / sizeof(ColumnDef) == clone_events_col::kCount, "");
+static_assert(sizeof(kProcessExitsColumns) / sizeof(ColumnDef) == process_exits_col::kCount, "");
 static_assert(sizeof(kProcsqlStatsColumns) / sizeof(ColumnDef) == procsql_stats_col::kCount, "");
 
 const TableDef kProcessEvents = {
@@ -18,6 +22,17 @@ const TableDef kProcessEvents = {
     "Oldest rows are overwritten when `PROCSQL_CAPACITY` rows (or `PROCSQL_ARENA_BYTES` of strings) are "
     "held; `procsql_stats` counts them.",
     kProcessEventsColumns, process_events_col::kCount};
+
+const TableDef kCloneEvents = {
+    "clone_events",
+    "Every new process (fork, vfork, clone, clone3), every unshare and every setns, with namespace flags; "
+    "failed calls too. Thread creation only with `PROCSQL_THREADS=1`.",
+    kCloneEventsColumns, clone_events_col::kCount};
+
+const TableDef kProcessExits = {
+    "process_exits",
+    "One row per process (thread group), exactly once, when its last thread has exited.",
+    kProcessExitsColumns, process_exits_col::kCount};
 
 const TableDef kProcsqlStats = {
     "procsql_stats",
@@ -37,10 +52,13 @@ const char* sql_type(ColumnType t) {
 } // namespace
 
 const TableDef& process_events_table() { return kProcessEvents; }
+const TableDef& clone_events_table() { return kCloneEvents; }
+const TableDef& process_exits_table() { return kProcessExits; }
 const TableDef& procsql_stats_table() { return kProcsqlStats; }
 
 const std::vector<const TableDef*>& all_tables() {
-	static const std::vector<const TableDef*> tables = {&kProcessEvents, &kProcsqlStats};
+	static const std::vector<const TableDef*> tables = {&kProcessEvents, &kCloneEvents, &kProcessExits,
+	                                                    &kProcsqlStats};
 	return tables;
 }
 

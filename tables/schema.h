@@ -61,6 +61,43 @@ struct TableDef {
 	X(ns_pid, integer, "Process id in its own pid namespace (equals `pid` on the host).")                      \
 	X(syscall, text, "`execve` or `execveat` (`fexecve` is `execveat`); NULL where the kernel cannot tell (no syscall tracepoints, see the kernel floor).")
 
+// X(name, type, doc) for each column of clone_events, in order.
+#define PROCSQL_CLONE_EVENTS_COLUMNS(X)                                                                        \
+	X(eid, integer, "Event id of this table (see `process_events.eid`).")                                      \
+	X(time, integer, "Time of the call, Unix seconds.")                                                        \
+	X(time_ns, integer, "Time of the call, Unix ns (same clock as `process_events.time_ns`).")                 \
+	X(pid, integer, "Caller's process id (host).")                                                             \
+	X(tid, integer, "Caller's thread id (host).")                                                              \
+	X(comm, text, "Caller's command name.")                                                                    \
+	X(path, text, "Caller's executable, as its `/proc/PID/exe` shows it; NULL for a kernel thread.")           \
+	X(syscall, text, "`clone`, `clone3`, `fork`, `vfork`, `unshare` or `setns`: the call actually made (glibc's `fork()` is `clone`, `posix_spawn` is `clone3`). NULL when the kernel made the task itself (kernel threads, io workers) or the call could not be seen.") \
+	X(flags, integer, "The flag word: clone flags without the exit signal, `clone_args.flags` for clone3, unshare's flags, setns's nstype.") \
+	X(flags_text, text, "`flags` as names joined by `|` (`CLONE_NEWNS|CLONE_NEWPID`); '' when 0.")           \
+	X(new_namespaces, text, "Namespaces created (clone, unshare) or entered (setns: those whose inode changed), from `mnt,uts,ipc,user,pid,net,cgroup,time` in that order; '' when none or the call failed.") \
+	X(child_pid, integer, "Host pid of the new process (for a thread, its process); NULL for unshare, setns and failed calls.") \
+	X(child_tid, integer, "Host tid of the new task.")                                                         \
+	X(child_start_time, integer, "Start of the new task, Unix ns: `(child_pid, child_start_time)` joins `process_events (pid, start_time)` and `process_exits (pid, start_time)`.") \
+	X(uid, integer, "Caller's real uid.")                                                                      \
+	X(cgroup_id, integer, "Caller's cgroup v2 id.")                                                            \
+	X(mnt_ns, integer, "Caller's mount namespace when the call returned.")                                     \
+	X(pid_ns, integer, "Caller's pid namespace when the call returned.")                                       \
+	X(result, integer, "What the call returned: the child's pid in the caller's pid namespace, 0, or -errno (failed calls are rows too).")
+
+// X(name, type, doc) for each column of process_exits, in order.
+#define PROCSQL_PROCESS_EXITS_COLUMNS(X)                                                                      \
+	X(eid, integer, "Event id of this table (see `process_events.eid`).")                                      \
+	X(time, integer, "Time the last thread exited, Unix seconds.")                                             \
+	X(time_ns, integer, "Time the last thread exited, Unix ns.")                                               \
+	X(pid, integer, "Process id (host).")                                                                      \
+	X(start_time, integer, "Start of the process, Unix ns: with `pid`, the key shared with `process_events`.") \
+	X(comm, text, "Command name of the process (its main thread's).")                                         \
+	X(path, text, "Executable of the process; NULL when the kernel had already released it.")                 \
+	X(exit_code, integer, "Exit status 0-255; NULL when a signal ended the process.")                         \
+	X(signal, integer, "Signal that ended the process; NULL when it exited.")                                  \
+	X(core_dumped, integer, "1 when the process dumped core.")                                                 \
+	X(duration_ns, integer, "`time_ns - start_time`.")                                                        \
+	X(cgroup_id, integer, "cgroup v2 id of the process when it exited.")
+
 #define PROCSQL_PROCSQL_STATS_COLUMNS(X)                                                   \
 	X(name, text, "Counter or setting, e.g. `process_events.events_lost_kernel`.")          \
 	X(value, any, "Its value: an integer, or text for names such as `backend`.")
@@ -69,12 +106,20 @@ struct TableDef {
 namespace process_events_col {
 enum Column : int { PROCSQL_PROCESS_EVENTS_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
 }
+namespace clone_events_col {
+enum Column : int { PROCSQL_CLONE_EVENTS_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
+}
+namespace process_exits_col {
+enum Column : int { PROCSQL_PROCESS_EXITS_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
+}
 namespace procsql_stats_col {
 enum Column : int { PROCSQL_PROCSQL_STATS_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
 }
 #undef PROCSQL_COLUMN_ENUM
 
 const TableDef& process_events_table();
+const TableDef& clone_events_table();
+const TableDef& process_exits_table();
 const TableDef& procsql_stats_table();
 const std::vector<const TableDef*>& all_tables();
 

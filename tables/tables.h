@@ -13,6 +13,8 @@ class Collector;
 using CollectorRef = std::shared_ptr<Collector>;
 
 const sqlite3_module& process_events_module();
+const sqlite3_module& clone_events_module();
+const sqlite3_module& process_exits_module();
 const sqlite3_module& procsql_stats_module();
 
 } // namespace procsql

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Exec capture at tp_btf/sched_process_exec.
  *
@@ -9,19 +9,12 @@
  * still seen. It needs neither kprobes nor fentry (absent on some kernels) nor
  * tracefs (a tp_btf program attaches by BTF id).
  *
- * One record per exec goes to a BPF ring buffer: a fixed header and then the
- * strings. A record that does not fit is counted in procsql_counters, never
- * dropped silently.
+ * One record per exec goes to the ring buffer: a fixed header and then the
+ * strings. A record that does not fit is counted, never dropped silently.
+ * Included by procsql.bpf.c, which holds the shared maps.
  */
-#include "vmlinux.h"
-#include <bpf/bpf_core_read.h>
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
-
-#include "event_abi.h"
-#include "path_walk.bpf.h"
-
-char LICENSE[] SEC("license") = "Dual BSD/GPL";
+#ifndef PROCSQL_EXEC_BPF_H
+#define PROCSQL_EXEC_BPF_H
 
 /* Set by user space before load (PROCSQL_ARGV_BYTES). The verifier sees the
  * frozen value, which bounds the argv copy. */
@@ -50,25 +43,6 @@ struct {
 	__uint(value_size, sizeof(struct procsql_exec_scratch));
 } procsql_exec_scratch SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 * 1024 * 1024);
-} procsql_events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, PROCSQL_CNT__MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} procsql_counters SEC(".maps");
-
-static __always_inline void procsql_count(__u32 which)
-{
-	__u64 *c = bpf_map_lookup_elem(&procsql_counters, &which);
-	if (c)
-		*c += 1;
-}
-
 /*
  * Appends the walked path in the path buffer to data[off], plus " (deleted)"
  * when the leaf is unlinked. Returns the bytes written.
@@ -94,18 +68,18 @@ static __always_inline __u32 procsql_put_path(char *data, __u32 off, struct proc
 
 /* Walks `target` relative to `root` into data[off]; sets `trunc_flag` on the
  * event when it cannot be resolved whole. */
-static __always_inline __u32 procsql_put_walk(struct procsql_exec_event *ev, char *data, __u32 off,
+static __always_inline __u32 procsql_put_walk(__u32 *flags, char *data, __u32 off,
 					       const struct path *target, const struct path *root,
 					       __u32 trunc_flag, bool use_loop)
 {
 	__u64 leaf = (__u64)BPF_CORE_READ(target, dentry);
 	struct procsql_path_buf *pb = procsql_walk_path(target, root, use_loop);
 	if (!pb) {
-		ev->flags |= trunc_flag;
+		*flags |= trunc_flag;
 		return 0;
 	}
 	if (pb->w.truncated)
-		ev->flags |= trunc_flag;
+		*flags |= trunc_flag;
 	return procsql_put_path(data, off, pb, leaf);
 }
 
@@ -215,7 +189,7 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 	__u32 off = 0;
 	__u32 len;
 
-	len = procsql_put_walk(ev, data, off, &file->f_path, &fs->root,
+	len = procsql_put_walk(&ev->flags, data, off, &file->f_path, &fs->root,
 			       PROCSQL_EXEC_PATH_TRUNCATED, use_loop);
 	ev->path_len = len;
 	off += len & 0x1fff;
@@ -238,7 +212,7 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 	len = 0;
 	if (fs) {
 		ev->flags |= PROCSQL_EXEC_HAS_CWD;
-		len = procsql_put_walk(ev, data, off, &fs->pwd, &fs->root,
+		len = procsql_put_walk(&ev->flags, data, off, &fs->pwd, &fs->root,
 				       PROCSQL_EXEC_CWD_TRUNCATED, use_loop);
 	}
 	ev->cwd_len = len;
@@ -252,7 +226,7 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 	len = 0;
 	if (parent_exe && parent_fs) {
 		ev->flags |= PROCSQL_EXEC_HAS_PARENT_PATH;
-		len = procsql_put_walk(ev, data, off, &parent_exe->f_path, &parent_fs->root,
+		len = procsql_put_walk(&ev->flags, data, off, &parent_exe->f_path, &parent_fs->root,
 				       PROCSQL_EXEC_PARENT_PATH_TRUNCATED, use_loop);
 	}
 	ev->parent_path_len = len;
@@ -317,3 +291,5 @@ int BPF_PROG(procsql_exec_nl, struct task_struct *task, pid_t old_pid, struct li
 {
 	return procsql_handle_exec(task, old_pid, bprm, false);
 }
+
+#endif /* PROCSQL_EXEC_BPF_H */

@@ -1,0 +1,210 @@
+// The virtual table shared by every event table (process_events,
+// clone_events, process_exits): eponymous-only, SQLITE_VTAB_DIRECTONLY (they
+// expose every command line on the host, so a view or trigger planted in a
+// database file may not reach them: SQLite's csv.c reasoning), read from one
+// EventStore with the pushdown of event_scan.h. A table supplies Traits:
+//
+//   using Row = ...;  static constexpr size_t kStrings;
+//   static const TableDef& table();
+//   static constexpr EventColumns kPushable;
+//   static const StringUse* string_uses(size_t* count);  // which columns read which string
+//   static const EventStore<Row, kStrings>& store(const Collector&);
+//   static void column(const ColumnContext<Row, kStrings>&, sqlite3_context*, int column);
+#pragma once
+
+#include <array>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "collector.h"
+#include "event_scan.h"
+#include "schema.h"
+#include "tables.h"
+#include "text.h"
+
+namespace procsql {
+
+// A stored string and the columns that read it. The scan copies only the
+// strings whose columns the query uses (listed after " read=" in idxStr).
+struct StringUse {
+	size_t string;
+	const char* name;
+	int columns[2]; // -1: none
+};
+
+template <class Row, size_t N>
+struct ColumnContext {
+	uint64_t eid;
+	const Row& row;
+	const std::array<std::string, N>& strings;
+	std::string& scratch; // a buffer reused from row to row
+};
+
+inline void result_text(sqlite3_context* ctx, std::string_view s) {
+	sqlite3_result_text64(ctx, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
+// Text columns are valid UTF-8: bytes that are not read as U+FFFD.
+inline void result_utf8(sqlite3_context* ctx, std::string_view s) {
+	if (text::is_valid_utf8(s)) {
+		result_text(ctx, s);
+	} else {
+		result_text(ctx, text::valid_utf8(s));
+	}
+}
+
+template <class Traits>
+class EventTable {
+public:
+	using Row = typename Traits::Row;
+	static constexpr size_t N = Traits::kStrings;
+	using Scan = EventScan<Row, N>;
+
+	static const sqlite3_module& module() {
+		static const sqlite3_module m = make_module();
+		return m;
+	}
+
+private:
+	struct Vtab {
+		sqlite3_vtab base;
+		CollectorRef collector;
+	};
+
+	struct Cursor {
+		sqlite3_vtab_cursor base;
+		const EventStore<Row, N>* store = nullptr;
+		Scan scan;
+		std::array<std::string, N> strings;
+		std::string scratch;
+	};
+
+	static int x_connect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out, char** err) {
+		const int rc = sqlite3_declare_vtab(db, declare_sql(Traits::table()).c_str());
+		if (rc != SQLITE_OK) {
+			*err = sqlite3_mprintf("procsql: cannot declare %s: %s", Traits::table().name, sqlite3_errmsg(db));
+			return rc;
+		}
+		sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+		auto* v = new (std::nothrow) Vtab();
+		if (!v) {
+			return SQLITE_NOMEM;
+		}
+		v->collector = *static_cast<CollectorRef*>(aux);
+		*out = &v->base;
+		return SQLITE_OK;
+	}
+
+	static int x_disconnect(sqlite3_vtab* vtab) {
+		delete reinterpret_cast<Vtab*>(vtab);
+		return SQLITE_OK;
+	}
+
+	static int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
+		const auto& ring = Traits::store(*reinterpret_cast<Vtab*>(vtab)->collector).ring();
+		std::string read;
+		size_t count = 0;
+		const StringUse* uses = Traits::string_uses(&count);
+		for (size_t i = 0; i < count; i++) {
+			bool used = false;
+			for (int c : uses[i].columns) {
+				used = used || (c >= 0 && (info->colUsed & (sqlite3_uint64(1) << c)));
+			}
+			if (used) {
+				read += read.empty() ? " read=" : ",";
+				read += uses[i].name;
+			}
+		}
+		try {
+			return plan_event_scan(info, Traits::kPushable, ring.next_eid() - ring.first_eid(), read);
+		} catch (const std::bad_alloc&) {
+			return SQLITE_NOMEM;
+		}
+	}
+
+	static int x_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
+		auto* c = new (std::nothrow) Cursor();
+		if (!c) {
+			return SQLITE_NOMEM;
+		}
+		c->store = &Traits::store(*reinterpret_cast<Vtab*>(vtab)->collector);
+		*out = &c->base;
+		return SQLITE_OK;
+	}
+
+	static int x_close(sqlite3_vtab_cursor* cur) {
+		delete reinterpret_cast<Cursor*>(cur);
+		return SQLITE_OK;
+	}
+
+	static int x_filter(sqlite3_vtab_cursor* cur, int, const char* idx_str, int argc, sqlite3_value** argv) {
+		auto* c = reinterpret_cast<Cursor*>(cur);
+		try {
+			// Read-your-writes: what the kernel has delivered is in the stores first.
+			reinterpret_cast<Vtab*>(cur->pVtab)->collector->drain();
+			// The strings x_best_index listed after " read=", matched as whole
+			// names ("path" is part of "parent_path").
+			const char* read = idx_str ? std::strstr(idx_str, " read=") : nullptr;
+			const std::string list = read ? std::string(",") + (read + 6) + "," : std::string();
+			typename Scan::Wanted wanted{};
+			size_t count = 0;
+			const StringUse* uses = Traits::string_uses(&count);
+			for (size_t i = 0; i < count; i++) {
+				const bool want = list.find(std::string(",") + uses[i].name + ",") != std::string::npos;
+				wanted[uses[i].string] = want ? &c->strings[uses[i].string] : nullptr;
+			}
+			ScanFilter filter;
+			const int rc = scan_filter_from_args(idx_str, argc, argv, &filter);
+			if (rc != SQLITE_OK) {
+				return rc;
+			}
+			c->scan.begin(*c->store, filter, wanted);
+			return SQLITE_OK;
+		} catch (const std::bad_alloc&) {
+			return SQLITE_NOMEM;
+		}
+	}
+
+	static int x_next(sqlite3_vtab_cursor* cur) {
+		reinterpret_cast<Cursor*>(cur)->scan.next();
+		return SQLITE_OK;
+	}
+
+	static int x_eof(sqlite3_vtab_cursor* cur) { return reinterpret_cast<Cursor*>(cur)->scan.eof(); }
+
+	static int x_column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int column) {
+		auto* c = reinterpret_cast<Cursor*>(cur);
+		try {
+			Traits::column(ColumnContext<Row, N>{c->scan.eid(), c->scan.row(), c->strings, c->scratch}, ctx,
+			               column);
+		} catch (const std::bad_alloc&) {
+			sqlite3_result_error_nomem(ctx);
+		}
+		return SQLITE_OK;
+	}
+
+	static int x_rowid(sqlite3_vtab_cursor* cur, sqlite3_int64* rowid) {
+		*rowid = sqlite3_int64(reinterpret_cast<Cursor*>(cur)->scan.eid());
+		return SQLITE_OK;
+	}
+
+	static sqlite3_module make_module() {
+		sqlite3_module m{};
+		m.xCreate = nullptr; // eponymous-only
+		m.xConnect = x_connect;
+		m.xBestIndex = x_best_index;
+		m.xDisconnect = x_disconnect;
+		m.xDestroy = x_disconnect;
+		m.xOpen = x_open;
+		m.xClose = x_close;
+		m.xFilter = x_filter;
+		m.xNext = x_next;
+		m.xEof = x_eof;
+		m.xColumn = x_column;
+		m.xRowid = x_rowid;
+		return m;
+	}
+};
+
+} // namespace procsql
