@@ -273,8 +273,7 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 	if (size > PROCSQL_EXEC_RECORD_MAX(bound))
 		return 0;
 	ev->size = size;
-	if (bpf_ringbuf_output(&procsql_events, s, size, 0) != 0)
-		procsql_count(PROCSQL_CNT_EXEC_RINGBUF_FULL);
+	procsql_output(s, size, PROCSQL_CNT_EXEC_RINGBUF_FULL);
 	return 0;
 }
 

@@ -152,8 +152,7 @@ static __always_inline void procsql_send_clone(struct procsql_lifecycle_buf *b, 
 		return;
 	ev->size = size;
 	procsql_count(PROCSQL_CNT_CLONE_SEEN);
-	if (bpf_ringbuf_output(&procsql_events, b, size, 0) != 0)
-		procsql_count(PROCSQL_CNT_CLONE_RINGBUF_FULL);
+	procsql_output(b, size, PROCSQL_CNT_CLONE_RINGBUF_FULL);
 }
 
 /* --- process and thread creation -------------------------------------- */
@@ -360,8 +359,7 @@ static __always_inline int procsql_handle_exit(struct task_struct *task, bool gr
 		return 0;
 	ev->size = size;
 	procsql_count(PROCSQL_CNT_EXIT_SEEN);
-	if (bpf_ringbuf_output(&procsql_events, b, size, 0) != 0)
-		procsql_count(PROCSQL_CNT_EXIT_RINGBUF_FULL);
+	procsql_output(b, size, PROCSQL_CNT_EXIT_RINGBUF_FULL);
 	return 0;
 }
 

@@ -37,5 +37,22 @@ static __always_inline void procsql_count(__u32 which)
 		*c += 1;
 }
 
+/* Wake the consumer only when this many bytes wait (user space sets a
+ * quarter of the ring). Each wakeup is an irq_work, which in a VM costs tens
+ * of microseconds, far more than the record itself (measured: an exec record
+ * 39 us with a wakeup each time, 5.6 us without). The consumer also drains on
+ * a timer, and every query drains first, so nothing waits for the threshold. */
+const volatile __u64 wakeup_bytes = 4 * 1024 * 1024;
+
+/* Sends a record; a record the ring cannot take is counted in `full_counter`. */
+static __always_inline void procsql_output(void *data, __u64 size, __u32 full_counter)
+{
+	__u64 flags = bpf_ringbuf_query(&procsql_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+			      ? BPF_RB_FORCE_WAKEUP
+			      : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&procsql_events, data, size, flags) != 0)
+		procsql_count(full_counter);
+}
+
 #include "exec.bpf.h"
 #include "lifecycle.bpf.h"

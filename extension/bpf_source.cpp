@@ -147,6 +147,7 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 	}
 	skel_->rodata->argv_max = config.argv_bytes;
 	skel_->rodata->trace_threads = config.threads;
+	skel_->rodata->wakeup_bytes = config.ringbuf_bytes / 4;
 
 	const int ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0) {
@@ -277,10 +278,16 @@ BpfSource::~BpfSource() {
 	}
 }
 
+namespace {
+constexpr int kPollMs = 100;
+} // namespace
+
 void BpfSource::run() {
 	for (;;) {
 		epoll_event events[2];
-		const int n = epoll_wait(epoll_fd_, events, 2, -1);
+		// The kernel wakes us only when a quarter of the ring waits; the
+		// timeout keeps the stores fresh in between.
+		const int n = epoll_wait(epoll_fd_, events, 2, kPollMs);
 		if (n < 0) {
 			if (errno == EINTR) {
 				continue;
