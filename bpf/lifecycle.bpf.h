@@ -10,7 +10,7 @@
  * those, and only those, per-syscall tracepoints mark the calling thread on
  * entry (the syscall, its flags, and for setns the namespaces before) and
  * report on exit (failures, unshare, setns). Exits are seen at
- * tp_btf/sched_process_exit, once per thread group: when group_dead.
+ * tp_btf/sched_process_exit, once per thread group (procsql_claim_group_exit).
  *
  * Thread creation (CLONE_THREAD) is skipped in the kernel unless
  * PROCSQL_THREADS=1, so a thread-heavy host costs nothing more.
@@ -329,9 +329,40 @@ PROCSQL_CALL_EXIT(procsql_setns_out, "sys_exit_setns")
 
 /* --- process exits ------------------------------------------------------ */
 
-static __always_inline int procsql_handle_exit(struct task_struct *task, bool group_dead, bool use_loop)
+/* Thread groups whose exit was reported, keyed by (tgid, start): see below. */
+struct procsql_group_key {
+	__u64 start_boot_ns;
+	__u32 tgid;
+	__u32 reserved;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct procsql_group_key);
+	__type(value, __u8);
+} procsql_exited_groups SEC(".maps");
+
+/*
+ * Is this the group's last thread? do_exit() decrements signal->live before
+ * the tracepoint, so the last thread reads 0. A thread that decremented
+ * earlier may reach the tracepoint after that and read 0 too, so the first to
+ * claim the group in procsql_exited_groups reports it: exactly once. (Newer
+ * kernels pass group_dead to the tracepoint; reading live works on all.)
+ */
+static __always_inline bool procsql_claim_group_exit(struct task_struct *task, __u64 start)
 {
-	if (!group_dead)
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return false;
+	struct procsql_group_key key = {.start_boot_ns = start, .tgid = BPF_CORE_READ(task, tgid)};
+	__u8 one = 1;
+	return bpf_map_update_elem(&procsql_exited_groups, &key, &one, BPF_NOEXIST) == 0;
+}
+
+static __always_inline int procsql_handle_exit(struct task_struct *task, bool use_loop)
+{
+	const __u64 start = BPF_CORE_READ(task, group_leader, start_boottime);
+	if (!procsql_claim_group_exit(task, start))
 		return 0;
 	struct procsql_lifecycle_buf *b = procsql_lifecycle_buf(PROCSQL_CNT_EXIT_NO_SCRATCH);
 	if (!b)
@@ -341,7 +372,7 @@ static __always_inline int procsql_handle_exit(struct task_struct *task, bool gr
 	ev->kind = PROCSQL_EVENT_EXIT;
 	ev->ktime_boot_ns = bpf_ktime_get_boot_ns();
 	ev->pid = BPF_CORE_READ(task, tgid);
-	ev->start_boot_ns = BPF_CORE_READ(task, group_leader, start_boottime);
+	ev->start_boot_ns = start;
 	ev->cgroup_id = bpf_get_current_cgroup_id();
 	/* The status wait(2) reports: a group exit (exit_group, a fatal signal)
 	 * records it for the whole group; otherwise it is this thread's. */
@@ -364,15 +395,15 @@ static __always_inline int procsql_handle_exit(struct task_struct *task, bool gr
 }
 
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(procsql_exit, struct task_struct *task, bool group_dead)
+int BPF_PROG(procsql_exit, struct task_struct *task)
 {
-	return procsql_handle_exit(task, group_dead, true);
+	return procsql_handle_exit(task, true);
 }
 
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(procsql_exit_nl, struct task_struct *task, bool group_dead)
+int BPF_PROG(procsql_exit_nl, struct task_struct *task)
 {
-	return procsql_handle_exit(task, group_dead, false);
+	return procsql_handle_exit(task, false);
 }
 
 #endif /* PROCSQL_LIFECYCLE_BPF_H */
