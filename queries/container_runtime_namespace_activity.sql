@@ -3,7 +3,8 @@
 --   A baseline of normal runtime activity, and the other half of
 --   namespace_changes_by_non_runtimes.sql.
 -- Suggested interval: hourly, resuming after the last eid it reported (replace the 0).
--- Runtimes are recognised by the path of their executable, as in that query.
+-- Runtimes are recognised by the path of their executable (and runc's copy of itself),
+--   as in that query.
 SELECT eid,
        datetime(time, 'unixepoch') AS at,
        pid, comm, path, syscall, flags_text, new_namespaces,
@@ -15,5 +16,6 @@ SELECT eid,
                  '/usr/bin/crun', '/usr/bin/conmon', '/usr/libexec/podman/conmon',
                  '/usr/bin/containerd', '/usr/bin/dockerd')
         OR path GLOB '*/containerd-shim*'
-        OR path GLOB '/memfd:runc_cloned:* (deleted)')
+        OR path GLOB '/memfd:runc_cloned:* (deleted)'
+        OR (path = '/' AND comm GLOB 'runc:*'))
  ORDER BY eid;
