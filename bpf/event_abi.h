@@ -40,6 +40,8 @@ enum procsql_event_kind {
 	PROCSQL_EVENT_EXEC = 1,
 	PROCSQL_EVENT_CLONE = 2,
 	PROCSQL_EVENT_EXIT = 3,
+	PROCSQL_EVENT_CGROUP = 4,
+	PROCSQL_EVENT_PROCESS = 5,
 };
 
 /* Bits of procsql_exec_event.flags. */
@@ -69,6 +71,8 @@ enum procsql_kernel_counter {
 	PROCSQL_CNT_EXIT_RINGBUF_FULL = 7,
 	PROCSQL_CNT_EXIT_NO_SCRATCH = 8,
 	PROCSQL_CNT_CALL_MARK_LOST = 9,    /* a syscall's mark could not be stored */
+	PROCSQL_CNT_CGROUP_RINGBUF_FULL = 10,
+	PROCSQL_CNT_CGROUP_NO_SCRATCH = 11,
 	PROCSQL_CNT__MAX = 16,
 };
 
@@ -136,6 +140,35 @@ struct procsql_exit_event {
 	__u16 path_len, reserved0;
 	char comm[16];
 	/* then: the exe path */
+};
+
+enum procsql_cgroup_op {
+	PROCSQL_CGROUP_MKDIR = 1,
+	PROCSQL_CGROUP_RMDIR = 2,
+};
+
+/* A cgroup v2 directory made or removed: container_map follows these. */
+struct procsql_cgroup_event {
+	__u32 kind; /* PROCSQL_EVENT_CGROUP */
+	__u32 size;
+	__u64 ktime_boot_ns;
+	__u64 cgroup_id; /* the id bpf_get_current_cgroup_id() gives its tasks */
+	__u32 op;        /* enum procsql_cgroup_op */
+	__u16 path_len, reserved0;
+	/* then: the path within the hierarchy ("/kubepods.slice/...") */
+};
+
+/* One live process, written by the task iterator behind the processes table. */
+struct procsql_process_record {
+	__u32 kind; /* PROCSQL_EVENT_PROCESS */
+	__u32 size;
+	__u64 start_boot_ns;
+	__u64 cgroup_id;
+	__u32 pid, ppid, uid;
+	__u32 flags; /* enum procsql_exec_flags: HAS_TTY, HAS_CWD, HAS_PARENT_PATH (= has an exe), *_TRUNCATED */
+	__u16 path_len, cwd_len, tty_len, reserved0;
+	char comm[16];
+	/* then: path, cwd, tty */
 };
 
 #define PROCSQL_LIFECYCLE_RECORD_MAX \

@@ -2,8 +2,8 @@
 /*
  * procsql's BPF object: one ring buffer and one set of counters shared by
  * every program, so user space consumes a single stream in order. The
- * programs themselves are in exec.bpf.h (process_events) and lifecycle.bpf.h
- * (clone_events, process_exits).
+ * programs themselves are in exec.bpf.h (process_events), lifecycle.bpf.h
+ * (clone_events, process_exits) and cgroup.bpf.h (container_map).
  *
  * Programs that walk paths come in two variants, NAME (bpf_loop, kernel
  * >= 5.17) and NAME_nl (a bounded loop); user space loads one of each pair.
@@ -56,3 +56,5 @@ static __always_inline void procsql_output(void *data, __u64 size, __u32 full_co
 
 #include "exec.bpf.h"
 #include "lifecycle.bpf.h"
+#include "cgroup.bpf.h"
+#include "processes.bpf.h"

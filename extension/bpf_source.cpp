@@ -239,6 +239,9 @@ bool BpfSource::attach_all(std::string* error) {
 			}
 		} else {
 			links_.push_back(link);
+			if (section.compare(0, 5, "iter/") == 0) {
+				tasks_iter_ = link;
+			}
 		}
 		if (name.compare(0, 11, "procsql_xat") == 0) {
 			execveat_attached += link ? 1 : 0;
@@ -328,6 +331,7 @@ void BpfSource::ingest(const void* data, size_t size) {
 	case PROCSQL_EVENT_EXEC: ingest_exec(data, size); break;
 	case PROCSQL_EVENT_CLONE: ingest_clone(data, size); break;
 	case PROCSQL_EVENT_EXIT: ingest_exit(data, size); break;
+	case PROCSQL_EVENT_CGROUP: ingest_cgroup(data, size); break;
 	default: unknown_records_.fetch_add(1, std::memory_order_relaxed); break;
 	}
 }
@@ -339,6 +343,10 @@ void BpfSource::ingest_exec(const void* data, size_t size) {
 		exec_counts_.decode_errors.fetch_add(1, std::memory_order_relaxed);
 		return;
 	}
+	// Attributed now, from the cgroup the kernel saw: the container may be
+	// gone by the time anyone asks.
+	const std::string container = stores_.containers->container_of(decoded.row.cgroup_id, decoded.row.time_ns);
+	decoded.strings[kExecContainerId] = container;
 	stores_.exec->append(decoded.row, decoded.strings);
 	exec_counts_.received.fetch_add(1, std::memory_order_relaxed);
 	if (decoded.path_incomplete) {
@@ -356,6 +364,8 @@ void BpfSource::ingest_clone(const void* data, size_t size) {
 		clone_counts_.decode_errors.fetch_add(1, std::memory_order_relaxed);
 		return;
 	}
+	const std::string container = stores_.containers->container_of(decoded.row.cgroup_id, decoded.row.time_ns);
+	decoded.strings[kCloneContainerId] = container;
 	stores_.clone->append(decoded.row, decoded.strings);
 	clone_counts_.received.fetch_add(1, std::memory_order_relaxed);
 	if (decoded.row.row_flags & kLifecyclePathTruncated) {
@@ -370,11 +380,58 @@ void BpfSource::ingest_exit(const void* data, size_t size) {
 		exit_counts_.decode_errors.fetch_add(1, std::memory_order_relaxed);
 		return;
 	}
+	const std::string container = stores_.containers->container_of(decoded.row.cgroup_id, decoded.row.time_ns);
+	decoded.strings[kExitContainerId] = container;
 	stores_.exit->append(decoded.row, decoded.strings);
 	exit_counts_.received.fetch_add(1, std::memory_order_relaxed);
 	if (decoded.row.row_flags & kLifecyclePathTruncated) {
 		exit_counts_.paths_truncated.fetch_add(1, std::memory_order_relaxed);
 	}
+}
+
+void BpfSource::ingest_cgroup(const void* data, size_t size) {
+	procsql_cgroup_event ev;
+	if (size < sizeof(ev)) {
+		cgroup_decode_errors_.fetch_add(1, std::memory_order_relaxed);
+		return;
+	}
+	std::memcpy(&ev, data, sizeof(ev));
+	if (ev.size != size || sizeof(ev) + ev.path_len != size ||
+	    (ev.op != PROCSQL_CGROUP_MKDIR && ev.op != PROCSQL_CGROUP_RMDIR)) {
+		cgroup_decode_errors_.fetch_add(1, std::memory_order_relaxed);
+		return;
+	}
+	cgroup_records_.fetch_add(1, std::memory_order_relaxed);
+	const int64_t when = clock_.to_unix_ns(ev.ktime_boot_ns);
+	if (ev.op == PROCSQL_CGROUP_MKDIR) {
+		const std::string path(static_cast<const char*>(data) + sizeof(ev), ev.path_len);
+		stores_.containers->on_mkdir(ev.cgroup_id, path, when);
+	} else {
+		stores_.containers->on_rmdir(ev.cgroup_id, when);
+	}
+}
+
+bool BpfSource::read_processes(std::vector<LiveProcess>* out, std::string* error) const {
+	const int fd = bpf_iter_create(bpf_link__fd(tasks_iter_));
+	if (fd < 0) {
+		*error = "cannot start the task iterator: " + errno_text(errno);
+		return false;
+	}
+	std::string bytes;
+	char buf[1 << 16];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+		if (n > 0) {
+			bytes.append(buf, size_t(n));
+		}
+	}
+	const int err = errno;
+	close(fd);
+	if (n < 0) {
+		*error = "cannot read the task iterator: " + errno_text(err);
+		return false;
+	}
+	return decode_process_records(bytes.data(), bytes.size(), clock_, out, error);
 }
 
 BpfSourceStats BpfSource::stats() const {
@@ -389,6 +446,8 @@ BpfSourceStats BpfSource::stats() const {
 	copy(clone_counts_, &s.clone);
 	copy(exit_counts_, &s.exit);
 	s.unknown_records = unknown_records_.load(std::memory_order_relaxed);
+	s.cgroup_records = cgroup_records_.load(std::memory_order_relaxed);
+	s.cgroup_decode_errors = cgroup_decode_errors_.load(std::memory_order_relaxed);
 
 	// Per-CPU counters: one u64 per possible CPU for each key.
 	const int ncpus = libbpf_num_possible_cpus();
@@ -414,6 +473,7 @@ BpfSourceStats BpfSource::stats() const {
 		s.exit.lost_ringbuf_full = sum(PROCSQL_CNT_EXIT_RINGBUF_FULL);
 		s.exit.lost_no_scratch = sum(PROCSQL_CNT_EXIT_NO_SCRATCH);
 		s.call_marks_lost = sum(PROCSQL_CNT_CALL_MARK_LOST);
+		s.cgroup_lost = sum(PROCSQL_CNT_CGROUP_RINGBUF_FULL) + sum(PROCSQL_CNT_CGROUP_NO_SCRATCH);
 	}
 	// The kernel counts, per program, the runs it skipped because the program
 	// was already running on that CPU: those events were never seen.

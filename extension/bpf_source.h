@@ -12,8 +12,10 @@
 
 #include "clock.h"
 #include "config.h"
+#include "containers/container_map.h"
 #include "exec_event.h"
 #include "lifecycle_event.h"
+#include "process_snapshot.h"
 
 struct procsql_bpf;
 struct ring_buffer;
@@ -26,6 +28,7 @@ struct Stores {
 	ExecStore* exec;
 	CloneStore* clone;
 	ExitStore* exit;
+	ContainerMap* containers; // cgroup records go here; rows are attributed from it
 };
 
 // One table's counters.
@@ -45,6 +48,9 @@ struct BpfSourceStats {
 	KindStats exec, clone, exit;
 	uint64_t call_marks_lost = 0; // syscall entries whose mark could not be stored
 	uint64_t unknown_records = 0; // records of no known kind
+	uint64_t cgroup_records = 0;  // cgroup mkdir/rmdir seen
+	uint64_t cgroup_decode_errors = 0;
+	uint64_t cgroup_lost = 0; // cgroup records dropped in the kernel
 };
 
 class BpfSource {
@@ -62,6 +68,10 @@ public:
 	void drain();
 
 	BpfSourceStats stats() const;
+
+	// The live processes as the kernel's task iterator reports them now
+	// (without argv: see process_snapshot.h). Thread-safe.
+	bool read_processes(std::vector<LiveProcess>* out, std::string* error) const;
 	bool uses_bpf_loop() const { return use_loop_; }
 	// sys_enter_execveat is watched: `syscall` is exact, not only for fd-relative execs.
 	bool execveat_hooked() const { return execveat_hooked_; }
@@ -78,11 +88,13 @@ private:
 	void ingest_exec(const void* data, size_t size);
 	void ingest_clone(const void* data, size_t size);
 	void ingest_exit(const void* data, size_t size);
+	void ingest_cgroup(const void* data, size_t size);
 
 	const BootClock& clock_;
 	Stores stores_;
 	procsql_bpf* skel_ = nullptr;
 	std::vector<bpf_link*> links_;
+	bpf_link* tasks_iter_ = nullptr; // one of links_: the processes iterator
 	ring_buffer* rb_ = nullptr;
 	int stop_fd_ = -1;
 	int epoll_fd_ = -1;
@@ -103,6 +115,8 @@ private:
 	};
 	Counters exec_counts_, clone_counts_, exit_counts_;
 	std::atomic<uint64_t> unknown_records_{0};
+	std::atomic<uint64_t> cgroup_records_{0};
+	std::atomic<uint64_t> cgroup_decode_errors_{0};
 };
 
 } // namespace procsql

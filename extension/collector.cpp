@@ -78,6 +78,17 @@ bool Collector::create_stores(std::string* error) {
 		*error = "cannot allocate the process_exits store: " + *error;
 		return false;
 	}
+	ContainerMap::Options options;
+	for (size_t at = 0; at <= config_.runc_roots.size();) {
+		const size_t colon = std::min(config_.runc_roots.find(':', at), config_.runc_roots.size());
+		if (colon > at) {
+			options.runc_roots.push_back(config_.runc_roots.substr(at, colon - at));
+		}
+		at = colon + 1;
+	}
+	options.docker_root = "/var/lib/docker/containers";
+	options.grace_ns = int64_t(config_.container_grace_s) * 1000000000;
+	containers_ = std::make_unique<ContainerMap>(options);
 	return true;
 }
 
@@ -93,18 +104,42 @@ bool Collector::start(std::string* error) {
 		return false;
 	}
 	std::string bpf_error;
-	bpf_ = BpfSource::start(config_, clock_, Stores{exec_store_.get(), clone_store_.get(), exit_store_.get()},
+	bpf_ = BpfSource::start(config_, clock_,
+	                        Stores{exec_store_.get(), clone_store_.get(), exit_store_.get(), containers_.get()},
 	                        &bpf_error);
 	if (!bpf_) {
 		*error = bpf_error;
 		return false;
 	}
+	// After attaching, so that no cgroup made meanwhile is missed (one made
+	// between the two is seen twice, which is harmless).
+	containers_->scan();
 	backend_reason_ = std::string("PROCSQL_BACKEND=") + backend_choice_name(config_.backend) +
 	                  ": eBPF programs loaded and attached";
 	return true;
 }
 
 Collector::~Collector() = default;
+
+bool Collector::live_processes(std::vector<LiveProcess>* out, std::vector<std::string>* containers,
+                               std::string* error) {
+	if (!bpf_) {
+		*error = "no source: the processes table needs the eBPF collector";
+		return false;
+	}
+	if (!bpf_->read_processes(out, error)) {
+		return false;
+	}
+	read_cmdlines(out);
+	const int64_t now = BootClock::now_unix_ns();
+	containers->clear();
+	for (const LiveProcess& p : *out) {
+		containers->push_back(containers_->container_of(p.cgroup_id, now));
+	}
+	return true;
+}
+
+std::vector<ContainerEntry> Collector::containers() { return containers_->containers(BootClock::now_unix_ns()); }
 
 void Collector::drain() {
 	if (bpf_) {
@@ -145,10 +180,16 @@ std::vector<StatRow> Collector::stats() const {
 		                              "with syscall NULL, unshare/setns and failed calls are not");
 		integer("bpf.ringbuf_bytes", config_.ringbuf_bytes);
 		integer("bpf.call_marks_lost", b.call_marks_lost);
+		integer("bpf.cgroup_records", b.cgroup_records);
+		integer("bpf.cgroup_records_lost", b.cgroup_lost + b.cgroup_decode_errors);
 		integer("bpf.unknown_records", b.unknown_records);
 	}
 	integer("argv_bytes", config_.argv_bytes);
 	integer("threads", config_.threads ? 1 : 0);
+	text("container_map.cgroup2_root", containers_->cgroup2_root());
+	integer("container_map.cgroups_known", containers_->cgroups_known());
+	integer("container_map.grace_seconds", config_.container_grace_s);
+	text("container_map.runc_roots", config_.runc_roots);
 
 	// The same counters for every table.
 	auto table = [&](const std::string& name, const KindStats& k, const auto& store) {

@@ -10,6 +10,8 @@
 #include "bpf_source.h"
 #include "clock.h"
 #include "config.h"
+#include "containers/container_map.h"
+#include "process_snapshot.h"
 #include "exec_event.h"
 
 namespace procsql {
@@ -40,6 +42,13 @@ public:
 	ExitStore& writable_exit_store() { return *exit_store_; }
 	// Read-your-writes: move what the kernel delivered into the stores.
 	void drain();
+	// The processes alive now, each with its container; false with a reason
+	// when the kernel's task iterator cannot be read.
+	bool live_processes(std::vector<LiveProcess>* out, std::vector<std::string>* containers,
+	                    std::string* error);
+	// container_map's rows.
+	std::vector<ContainerEntry> containers();
+	ContainerMap& container_map() { return *containers_; }
 	std::vector<StatRow> stats() const;
 
 private:
@@ -55,6 +64,7 @@ private:
 	std::unique_ptr<ExecStore> exec_store_;
 	std::unique_ptr<CloneStore> clone_store_;
 	std::unique_ptr<ExitStore> exit_store_;
+	std::unique_ptr<ContainerMap> containers_;
 	std::unique_ptr<BpfSource> bpf_; // declared last: stops before the stores go
 };
 

@@ -107,10 +107,14 @@ bool Config::from_env(Config* out, std::string* error) {
 	    !read_size("PROCSQL_RINGBUF_BYTES", 1ull << 20, 1ull << 30, &c.ringbuf_bytes, error) ||
 	    !read_flag("PROCSQL_BPF_NO_LOOP", &c.bpf_no_loop, error) ||
 	    !read_flag("PROCSQL_THREADS", &c.threads, error) ||
+	    !read_size("PROCSQL_CONTAINER_GRACE", 0, 30ull * 24 * 3600, &c.container_grace_s, error) ||
 	    !read_flag("PROCSQL_DEBUG", &c.debug, error)) {
 		return false;
 	}
 	c.argv_bytes = uint32_t(argv);
+	if (const char* roots = std::getenv("PROCSQL_RUNC_ROOTS")) {
+		c.runc_roots = roots;
+	}
 	// The kernel wants a power of two; round up rather than refuse.
 	uint64_t rb = 1;
 	while (rb < c.ringbuf_bytes) {

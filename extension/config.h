@@ -18,6 +18,11 @@ struct Config {
 	uint64_t ringbuf_bytes = 16ull << 20;             // PROCSQL_RINGBUF_BYTES
 	bool bpf_no_loop = false;                         // PROCSQL_BPF_NO_LOOP=1
 	bool threads = false;                             // PROCSQL_THREADS=1: thread rows in clone_events
+	uint64_t container_grace_s = 3600;                // PROCSQL_CONTAINER_GRACE: removed containers kept
+	// PROCSQL_RUNC_ROOTS: runc --root dirs, ':'-separated: runc's own, and those
+	// containerd (per namespace) and Docker run runc with.
+	std::string runc_roots =
+	    "/run/runc:/run/containerd/runc/k8s.io:/run/containerd/runc/default:/run/docker/runtime-runc/moby";
 	bool debug = false;                               // PROCSQL_DEBUG=1
 
 	// Reads every PROCSQL_* variable. On a bad value returns false with a

@@ -59,6 +59,7 @@ enum ExecString : size_t {
 	kExecParentPath,
 	kExecTty,
 	kExecArgv, // raw: arguments separated by NUL, as in the process's memory
+	kExecContainerId, // "" on the host
 	kExecStringCount
 };
 

@@ -70,8 +70,8 @@ std::string clone_flags_text(uint64_t flags);
 // "mnt,pid,net" for a new_ns mask; '' for 0.
 std::string namespaces_text(uint32_t new_ns);
 
-enum CloneString : size_t { kClonePath, kCloneStringCount };
-enum ExitString : size_t { kExitPath, kExitStringCount };
+enum CloneString : size_t { kClonePath, kCloneContainerId, kCloneStringCount };
+enum ExitString : size_t { kExitPath, kExitContainerId, kExitStringCount };
 
 using CloneStore = EventStore<CloneRow, kCloneStringCount>;
 using ExitStore = EventStore<ExitRow, kExitStringCount>;

@@ -18,8 +18,9 @@ struct CloneEvents {
 	static const CloneStore& store(const Collector& c) { return c.clone_store(); }
 
 	static const StringUse* string_uses(size_t* count) {
-		static const StringUse uses[] = {{kClonePath, "path", {col::path, -1}}};
-		*count = 1;
+		static const StringUse uses[] = {{kClonePath, "path", {col::path, -1}},
+		                                 {kCloneContainerId, "container_id", {col::container_id, -1}}};
+		*count = 2;
 		return uses;
 	}
 
@@ -58,6 +59,7 @@ struct CloneEvents {
 		case col::mnt_ns: sqlite3_result_int64(ctx, r.mnt_ns); break;
 		case col::pid_ns: sqlite3_result_int64(ctx, r.pid_ns); break;
 		case col::result: sqlite3_result_int64(ctx, r.result); break;
+		case col::container_id: result_nonempty(ctx, c.strings[kCloneContainerId]); break;
 		default: break; // NULL
 		}
 	}

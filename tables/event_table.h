@@ -20,8 +20,8 @@
 #include "collector.h"
 #include "event_scan.h"
 #include "schema.h"
+#include "sql_result.h"
 #include "tables.h"
-#include "text.h"
 
 namespace procsql {
 
@@ -40,19 +40,6 @@ struct ColumnContext {
 	const std::array<std::string, N>& strings;
 	std::string& scratch; // a buffer reused from row to row
 };
-
-inline void result_text(sqlite3_context* ctx, std::string_view s) {
-	sqlite3_result_text64(ctx, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-}
-
-// Text columns are valid UTF-8: bytes that are not read as U+FFFD.
-inline void result_utf8(sqlite3_context* ctx, std::string_view s) {
-	if (text::is_valid_utf8(s)) {
-		result_text(ctx, s);
-	} else {
-		result_text(ctx, text::valid_utf8(s));
-	}
-}
 
 template <class Traits>
 class EventTable {

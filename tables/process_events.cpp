@@ -25,6 +25,7 @@ struct ProcessEvents {
 		    {kExecParentPath, "parent_path", {col::parent_path, -1}},
 		    {kExecTty, "tty", {col::tty, -1}},
 		    {kExecArgv, "argv", {col::argv, col::cmdline}},
+		    {kExecContainerId, "container_id", {col::container_id, -1}},
 		};
 		*count = sizeof(uses) / sizeof(uses[0]);
 		return uses;
@@ -84,6 +85,7 @@ struct ProcessEvents {
 				sqlite3_result_text(ctx, name, -1, SQLITE_STATIC);
 			}
 			break;
+		case col::container_id: result_nonempty(ctx, s[kExecContainerId]); break;
 		default: break; // NULL
 		}
 	}

@@ -18,8 +18,9 @@ struct ProcessExits {
 	static const ExitStore& store(const Collector& c) { return c.exit_store(); }
 
 	static const StringUse* string_uses(size_t* count) {
-		static const StringUse uses[] = {{kExitPath, "path", {col::path, -1}}};
-		*count = 1;
+		static const StringUse uses[] = {{kExitPath, "path", {col::path, -1}},
+		                                 {kExitContainerId, "container_id", {col::container_id, -1}}};
+		*count = 2;
 		return uses;
 	}
 
@@ -46,6 +47,7 @@ struct ProcessExits {
 		case col::core_dumped: sqlite3_result_int(ctx, (r.status & 0x80) ? 1 : 0); break;
 		case col::duration_ns: sqlite3_result_int64(ctx, r.time_ns - r.start_time); break;
 		case col::cgroup_id: sqlite3_result_int64(ctx, sqlite3_int64(r.cgroup_id)); break;
+		case col::container_id: result_nonempty(ctx, c.strings[kExitContainerId]); break;
 		default: break; // NULL
 		}
 	}

@@ -8,12 +8,16 @@ namespace {
 const ColumnDef kProcessEventsColumns[] = {PROCSQL_PROCESS_EVENTS_COLUMNS(PROCSQL_COLUMN_DEF)};
 const ColumnDef kCloneEventsColumns[] = {PROCSQL_CLONE_EVENTS_COLUMNS(PROCSQL_COLUMN_DEF)};
 const ColumnDef kProcessExitsColumns[] = {PROCSQL_PROCESS_EXITS_COLUMNS(PROCSQL_COLUMN_DEF)};
+const ColumnDef kProcessesColumns[] = {PROCSQL_PROCESSES_COLUMNS(PROCSQL_COLUMN_DEF)};
+const ColumnDef kContainerMapColumns[] = {PROCSQL_CONTAINER_MAP_COLUMNS(PROCSQL_COLUMN_DEF)};
 const ColumnDef kProcsqlStatsColumns[] = {PROCSQL_PROCSQL_STATS_COLUMNS(PROCSQL_COLUMN_DEF)};
 #undef PROCSQL_COLUMN_DEF
 
 static_assert(sizeof(kProcessEventsColumns) / sizeof(ColumnDef) == process_events_col::kCount, "");
 static_assert(sizeof(kCloneEventsColumns) / sizeof(ColumnDef) == clone_events_col::kCount, "");
 static_assert(sizeof(kProcessExitsColumns) / sizeof(ColumnDef) == process_exits_col::kCount, "");
+static_assert(sizeof(kProcessesColumns) / sizeof(ColumnDef) == processes_col::kCount, "");
+static_assert(sizeof(kContainerMapColumns) / sizeof(ColumnDef) == container_map_col::kCount, "");
 static_assert(sizeof(kProcsqlStatsColumns) / sizeof(ColumnDef) == procsql_stats_col::kCount, "");
 
 const TableDef kProcessEvents = {
@@ -33,6 +37,19 @@ const TableDef kProcessExits = {
     "process_exits",
     "One row per process (thread group), exactly once, when its last thread has exited.",
     kProcessExitsColumns, process_exits_col::kCount};
+
+const TableDef kProcesses = {
+    "processes",
+    "The processes alive when the query runs (the kernel's task list, as `/proc` shows it), with the "
+    "same meaning as `process_events`, so processes that started before procsql loaded join the event "
+    "tables too.",
+    kProcessesColumns, processes_col::kCount};
+
+const TableDef kContainerMap = {
+    "container_map",
+    "cgroups that belong to a container or a Kubernetes pod, with runtime, names, image and pod; kept "
+    "current from the kernel's cgroup events, removed ones kept for a grace period.",
+    kContainerMapColumns, container_map_col::kCount};
 
 const TableDef kProcsqlStats = {
     "procsql_stats",
@@ -54,11 +71,13 @@ const char* sql_type(ColumnType t) {
 const TableDef& process_events_table() { return kProcessEvents; }
 const TableDef& clone_events_table() { return kCloneEvents; }
 const TableDef& process_exits_table() { return kProcessExits; }
+const TableDef& processes_table() { return kProcesses; }
+const TableDef& container_map_table() { return kContainerMap; }
 const TableDef& procsql_stats_table() { return kProcsqlStats; }
 
 const std::vector<const TableDef*>& all_tables() {
 	static const std::vector<const TableDef*> tables = {&kProcessEvents, &kCloneEvents, &kProcessExits,
-	                                                    &kProcsqlStats};
+	                                                    &kProcesses, &kContainerMap, &kProcsqlStats};
 	return tables;
 }
 

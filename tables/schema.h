@@ -59,7 +59,8 @@ struct TableDef {
 	X(mnt_ns, integer, "Mount namespace inode number.")                                                        \
 	X(pid_ns, integer, "Pid namespace inode number.")                                                          \
 	X(ns_pid, integer, "Process id in its own pid namespace (equals `pid` on the host).")                      \
-	X(syscall, text, "`execve` or `execveat` (`fexecve` is `execveat`); NULL where the kernel cannot tell (no syscall tracepoints, see the kernel floor).")
+	X(syscall, text, "`execve` or `execveat` (`fexecve` is `execveat`); NULL where the kernel cannot tell (no syscall tracepoints, see the kernel floor).") \
+	X(container_id, text, "Container the process ran in, resolved when the event arrived from the cgroup the kernel saw (see `container_map`), so it stays when the container is gone; NULL on the host.")
 
 // X(name, type, doc) for each column of clone_events, in order.
 #define PROCSQL_CLONE_EVENTS_COLUMNS(X)                                                                        \
@@ -81,7 +82,8 @@ struct TableDef {
 	X(cgroup_id, integer, "Caller's cgroup v2 id.")                                                            \
 	X(mnt_ns, integer, "Caller's mount namespace when the call returned.")                                     \
 	X(pid_ns, integer, "Caller's pid namespace when the call returned.")                                       \
-	X(result, integer, "What the call returned: the child's pid in the caller's pid namespace, 0, or -errno (failed calls are rows too).")
+	X(result, integer, "What the call returned: the child's pid in the caller's pid namespace, 0, or -errno (failed calls are rows too).") \
+	X(container_id, text, "Container of the caller, resolved when the event arrived; NULL on the host.")
 
 // X(name, type, doc) for each column of process_exits, in order.
 #define PROCSQL_PROCESS_EXITS_COLUMNS(X)                                                                      \
@@ -96,7 +98,35 @@ struct TableDef {
 	X(signal, integer, "Signal that ended the process; NULL when it exited.")                                  \
 	X(core_dumped, integer, "1 when the process dumped core.")                                                 \
 	X(duration_ns, integer, "`time_ns - start_time`.")                                                        \
-	X(cgroup_id, integer, "cgroup v2 id of the process when it exited.")
+	X(cgroup_id, integer, "cgroup v2 id of the process when it exited.")                                     \
+	X(container_id, text, "Container the process ran in, resolved when the event arrived; NULL on the host.")
+
+// X(name, type, doc) for each column of processes, in order.
+#define PROCSQL_PROCESSES_COLUMNS(X)                                                                          \
+	X(pid, integer, "Process id (host).")                                                                      \
+	X(parent, integer, "Parent process id (host).")                                                            \
+	X(start_time, integer, "Start of the process, Unix ns: exactly `process_events.start_time`, so `(pid, start_time)` joins the event tables.") \
+	X(path, text, "Executable, as `process_events.path` (NULL for kernel threads).")                          \
+	X(cmdline, text, "Arguments joined by spaces, as `process_events.cmdline` (from `/proc/PID/cmdline`; '' for kernel threads).") \
+	X(cwd, text, "Working directory, as `process_events.cwd`.")                                               \
+	X(uid, integer, "Real uid.")                                                                               \
+	X(tty, text, "Controlling terminal like `pts/3`; NULL when there is none.")                                \
+	X(cgroup_id, integer, "cgroup v2 id.")                                                                     \
+	X(container_id, text, "Container the process runs in (see `container_map`); NULL on the host.")
+
+// X(name, type, doc) for each column of container_map, in order.
+#define PROCSQL_CONTAINER_MAP_COLUMNS(X)                                                                      \
+	X(cgroup_id, integer, "cgroup v2 id: `cgroup_id` in the other tables.")                                    \
+	X(cgroup_path, text, "Path of the cgroup below the cgroup v2 root.")                                       \
+	X(container_id, text, "Container id as its runtime names it; NULL for a pod's own cgroup.")                \
+	X(runtime, text, "`docker`, `containerd`, `cri-o`, `podman`, `runc`, or `kubernetes` for a pod's cgroup.") \
+	X(container_name, text, "Name from the runtime's state on disk; NULL when it has none.")                   \
+	X(image, text, "Image from the runtime's state on disk; NULL when it has none.")                          \
+	X(pod_uid, text, "Kubernetes pod uid (from the cgroup path or the runtime's annotations).")                 \
+	X(pod_name, text, "Kubernetes pod name (annotations); NULL when unknown.")                                 \
+	X(pod_namespace, text, "Kubernetes namespace (annotations); NULL when unknown.")                           \
+	X(created_time, integer, "When the cgroup (or, from runc's state, the container) was created, Unix ns; for cgroups older than the collector, their directory's ctime.") \
+	X(removed_time, integer, "When the cgroup was removed, Unix ns; NULL while it exists. Removed containers stay for `PROCSQL_CONTAINER_GRACE` seconds.")
 
 #define PROCSQL_PROCSQL_STATS_COLUMNS(X)                                                   \
 	X(name, text, "Counter or setting, e.g. `process_events.events_lost_kernel`.")          \
@@ -112,6 +142,12 @@ enum Column : int { PROCSQL_CLONE_EVENTS_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
 namespace process_exits_col {
 enum Column : int { PROCSQL_PROCESS_EXITS_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
 }
+namespace processes_col {
+enum Column : int { PROCSQL_PROCESSES_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
+}
+namespace container_map_col {
+enum Column : int { PROCSQL_CONTAINER_MAP_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
+}
 namespace procsql_stats_col {
 enum Column : int { PROCSQL_PROCSQL_STATS_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
 }
@@ -120,6 +156,8 @@ enum Column : int { PROCSQL_PROCSQL_STATS_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
 const TableDef& process_events_table();
 const TableDef& clone_events_table();
 const TableDef& process_exits_table();
+const TableDef& processes_table();
+const TableDef& container_map_table();
 const TableDef& procsql_stats_table();
 const std::vector<const TableDef*>& all_tables();
 

@@ -41,13 +41,13 @@ SQLITE3 = "/usr/bin/sqlite3"
 BPFTOOL = shutil.which("bpftool", path="/usr/sbin:/usr/bin:/sbin:/bin") or "/usr/sbin/bpftool"
 IN_CI = os.environ.get("CI") == "true"
 
-# The columns of process_events, in order (the contract of issue 2).
+# The columns of process_events, in order (issue 2, and container_id from issue 5).
 PROCESS_EVENTS_COLUMNS = [
     "eid", "time", "time_ns", "pid", "tid", "parent", "start_time",
     "parent_path", "comm", "path", "filename", "cmdline", "argv", "argc",
     "cmdline_truncated", "path_truncated", "cwd", "mode", "owner_uid",
     "owner_gid", "inode", "uid", "euid", "gid", "egid", "auid", "session",
-    "tty", "cgroup_id", "mnt_ns", "pid_ns", "ns_pid", "syscall",
+    "tty", "cgroup_id", "mnt_ns", "pid_ns", "ns_pid", "syscall", "container_id",
 ]
 
 TRUE = os.path.realpath("/usr/bin/true")

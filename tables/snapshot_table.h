@@ -1,0 +1,150 @@
+// The virtual table shared by the tables that show a snapshot taken when a
+// scan starts (processes, container_map, procsql_stats): eponymous-only,
+// SQLITE_VTAB_DIRECTONLY, no pushdown (the snapshot is taken whole). Traits:
+//
+//   using Row = ...;
+//   static const TableDef& table();
+//   static bool fill(Collector&, std::vector<Row>*, std::string* error);
+//   static void column(const Row&, sqlite3_context*, int column);
+//
+// An error from fill() reaches the user as the query's error message.
+#pragma once
+
+#include <new>
+#include <string>
+#include <vector>
+
+#include "collector.h"
+#include "schema.h"
+#include "sql_result.h"
+#include "tables.h"
+
+namespace procsql {
+
+template <class Traits>
+class SnapshotTable {
+public:
+	using Row = typename Traits::Row;
+
+	static const sqlite3_module& module() {
+		static const sqlite3_module m = make_module();
+		return m;
+	}
+
+private:
+	struct Vtab {
+		sqlite3_vtab base;
+		CollectorRef collector;
+	};
+
+	struct Cursor {
+		sqlite3_vtab_cursor base;
+		std::vector<Row> rows;
+		size_t at = 0;
+	};
+
+	static int x_connect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out, char** err) {
+		const int rc = sqlite3_declare_vtab(db, declare_sql(Traits::table()).c_str());
+		if (rc != SQLITE_OK) {
+			*err = sqlite3_mprintf("procsql: cannot declare %s: %s", Traits::table().name, sqlite3_errmsg(db));
+			return rc;
+		}
+		sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+		auto* v = new (std::nothrow) Vtab();
+		if (!v) {
+			return SQLITE_NOMEM;
+		}
+		v->collector = *static_cast<CollectorRef*>(aux);
+		*out = &v->base;
+		return SQLITE_OK;
+	}
+
+	static int x_disconnect(sqlite3_vtab* vtab) {
+		delete reinterpret_cast<Vtab*>(vtab);
+		return SQLITE_OK;
+	}
+
+	static int x_best_index(sqlite3_vtab*, sqlite3_index_info* info) {
+		info->estimatedCost = 1000;
+		info->estimatedRows = 1000;
+		return SQLITE_OK;
+	}
+
+	static int x_open(sqlite3_vtab*, sqlite3_vtab_cursor** out) {
+		auto* c = new (std::nothrow) Cursor();
+		if (!c) {
+			return SQLITE_NOMEM;
+		}
+		*out = &c->base;
+		return SQLITE_OK;
+	}
+
+	static int x_close(sqlite3_vtab_cursor* cur) {
+		delete reinterpret_cast<Cursor*>(cur);
+		return SQLITE_OK;
+	}
+
+	static int x_filter(sqlite3_vtab_cursor* cur, int, const char*, int, sqlite3_value**) {
+		auto* c = reinterpret_cast<Cursor*>(cur);
+		auto* vtab = reinterpret_cast<Vtab*>(cur->pVtab);
+		try {
+			// What the kernel delivered is applied first (cgroups, counters).
+			vtab->collector->drain();
+			c->rows.clear();
+			c->at = 0;
+			std::string error;
+			if (!Traits::fill(*vtab->collector, &c->rows, &error)) {
+				sqlite3_free(vtab->base.zErrMsg);
+				vtab->base.zErrMsg = sqlite3_mprintf("procsql: %s", error.c_str());
+				return SQLITE_ERROR;
+			}
+			return SQLITE_OK;
+		} catch (const std::bad_alloc&) {
+			return SQLITE_NOMEM;
+		}
+	}
+
+	static int x_next(sqlite3_vtab_cursor* cur) {
+		reinterpret_cast<Cursor*>(cur)->at++;
+		return SQLITE_OK;
+	}
+
+	static int x_eof(sqlite3_vtab_cursor* cur) {
+		auto* c = reinterpret_cast<Cursor*>(cur);
+		return c->at >= c->rows.size();
+	}
+
+	static int x_column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int column) {
+		auto* c = reinterpret_cast<Cursor*>(cur);
+		try {
+			Traits::column(c->rows[c->at], ctx, column);
+		} catch (const std::bad_alloc&) {
+			sqlite3_result_error_nomem(ctx);
+		}
+		return SQLITE_OK;
+	}
+
+	static int x_rowid(sqlite3_vtab_cursor* cur, sqlite3_int64* rowid) {
+		*rowid = sqlite3_int64(reinterpret_cast<Cursor*>(cur)->at + 1);
+		return SQLITE_OK;
+	}
+
+	static sqlite3_module make_module() {
+		sqlite3_module m{};
+		m.xCreate = nullptr; // eponymous-only
+		m.xConnect = x_connect;
+		m.xBestIndex = x_best_index;
+		m.xDisconnect = x_disconnect;
+		m.xDestroy = x_disconnect;
+		m.xOpen = x_open;
+		m.xClose = x_close;
+		m.xFilter = x_filter;
+		m.xNext = x_next;
+		m.xEof = x_eof;
+		m.xColumn = x_column;
+		m.xRowid = x_rowid;
+		return m;
+	}
+};
+
+} // namespace procsql
