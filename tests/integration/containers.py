@@ -53,8 +53,17 @@ is a detached read-only bind mount of the runc binary (try_bindfd), so
 /proc/PID/exe reads "/" and comm is "runc"; runc versions that use
 memfd_create show "/memfd:runc_cloned:/proc/self/exe (deleted)" instead.
 nsexec then renames its stages "runc:[0:PARENT]", "runc:[1:CHILD]" and
-"runc:[2:INIT]"; [1:CHILD] calls unshare() with the namespace flags and
-clones [2:INIT] (CLONE_PARENT), which execs the container's process.
+"runc:[2:INIT]". The calls, as clone_events shows them:
+
+  runc (Go, path /usr/sbin/runc)  clone  CLONE_VM|CLONE_VFORK    -> runc init
+  runc:[0:PARENT] (path "/")      clone  CLONE_PARENT            -> [1:CHILD]
+  runc:[1:CHILD]                  unshare CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|
+                                          CLONE_NEWPID|CLONE_NEWNET
+  runc:[1:CHILD]                  clone  CLONE_PARENT            -> [2:INIT]
+  runc:[2:INIT]                   unshare CLONE_NEWCGROUP (only with a cgroup ns)
+  [2:INIT] then execs the container's process (ns_pid 1). With CLONE_PARENT
+  every stage is a child of `runc run` itself. Between `runc create` and
+  `runc start` the init waits as "runc:[2:INIT]" (its /proc/PID/exe "/").
 """
 
 import errno
