@@ -336,6 +336,19 @@ void BpfSource::ingest(const void* data, size_t size) {
 	}
 }
 
+namespace {
+
+// Attributes a decoded row to the container of its cgroup, now, while that
+// container is known (it may be gone by the time anyone asks), and appends it.
+template <class Decoded, class Store>
+void attribute_and_append(Decoded& decoded, size_t container_slot, ContainerMap& containers, Store& store) {
+	const std::string container = containers.container_of(decoded.row.cgroup_id, decoded.row.time_ns);
+	decoded.strings[container_slot] = container;
+	store.append(decoded.row, decoded.strings);
+}
+
+} // namespace
+
 void BpfSource::ingest_exec(const void* data, size_t size) {
 	ExecDecodeResult decoded;
 	std::string why;
@@ -343,11 +356,7 @@ void BpfSource::ingest_exec(const void* data, size_t size) {
 		exec_counts_.decode_errors.fetch_add(1, std::memory_order_relaxed);
 		return;
 	}
-	// Attributed now, from the cgroup the kernel saw: the container may be
-	// gone by the time anyone asks.
-	const std::string container = stores_.containers->container_of(decoded.row.cgroup_id, decoded.row.time_ns);
-	decoded.strings[kExecContainerId] = container;
-	stores_.exec->append(decoded.row, decoded.strings);
+	attribute_and_append(decoded, kExecContainerId, *stores_.containers, *stores_.exec);
 	exec_counts_.received.fetch_add(1, std::memory_order_relaxed);
 	if (decoded.path_incomplete) {
 		exec_counts_.paths_truncated.fetch_add(1, std::memory_order_relaxed);
@@ -364,9 +373,7 @@ void BpfSource::ingest_clone(const void* data, size_t size) {
 		clone_counts_.decode_errors.fetch_add(1, std::memory_order_relaxed);
 		return;
 	}
-	const std::string container = stores_.containers->container_of(decoded.row.cgroup_id, decoded.row.time_ns);
-	decoded.strings[kCloneContainerId] = container;
-	stores_.clone->append(decoded.row, decoded.strings);
+	attribute_and_append(decoded, kCloneContainerId, *stores_.containers, *stores_.clone);
 	clone_counts_.received.fetch_add(1, std::memory_order_relaxed);
 	if (decoded.row.row_flags & kLifecyclePathTruncated) {
 		clone_counts_.paths_truncated.fetch_add(1, std::memory_order_relaxed);
@@ -380,9 +387,7 @@ void BpfSource::ingest_exit(const void* data, size_t size) {
 		exit_counts_.decode_errors.fetch_add(1, std::memory_order_relaxed);
 		return;
 	}
-	const std::string container = stores_.containers->container_of(decoded.row.cgroup_id, decoded.row.time_ns);
-	decoded.strings[kExitContainerId] = container;
-	stores_.exit->append(decoded.row, decoded.strings);
+	attribute_and_append(decoded, kExitContainerId, *stores_.containers, *stores_.exit);
 	exit_counts_.received.fetch_add(1, std::memory_order_relaxed);
 	if (decoded.row.row_flags & kLifecyclePathTruncated) {
 		exit_counts_.paths_truncated.fetch_add(1, std::memory_order_relaxed);

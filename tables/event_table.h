@@ -1,8 +1,7 @@
 // The virtual table shared by every event table (process_events,
-// clone_events, process_exits): eponymous-only, SQLITE_VTAB_DIRECTONLY (they
-// expose every command line on the host, so a view or trigger planted in a
-// database file may not reach them: SQLite's csv.c reasoning), read from one
-// EventStore with the pushdown of event_scan.h. A table supplies Traits:
+// clone_events, process_exits): what every table shares (vtab_base.h), read
+// from one EventStore with the pushdown of event_scan.h. A table supplies
+// Traits:
 //
 //   using Row = ...;  static constexpr size_t kStrings;
 //   static const TableDef& table();
@@ -22,6 +21,7 @@
 #include "schema.h"
 #include "sql_result.h"
 #include "tables.h"
+#include "vtab_base.h"
 
 namespace procsql {
 
@@ -49,16 +49,12 @@ public:
 	using Scan = EventScan<Row, N>;
 
 	static const sqlite3_module& module() {
-		static const sqlite3_module m = make_module();
+		static const sqlite3_module m = make_table_module<EventTable>();
 		return m;
 	}
+	static const TableDef& table() { return Traits::table(); }
 
-private:
-	struct Vtab {
-		sqlite3_vtab base;
-		CollectorRef collector;
-	};
-
+	// The callbacks (public for make_table_module).
 	struct Cursor {
 		sqlite3_vtab_cursor base;
 		const EventStore<Row, N>* store = nullptr;
@@ -67,29 +63,8 @@ private:
 		std::string scratch;
 	};
 
-	static int x_connect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out, char** err) {
-		const int rc = sqlite3_declare_vtab(db, declare_sql(Traits::table()).c_str());
-		if (rc != SQLITE_OK) {
-			*err = sqlite3_mprintf("procsql: cannot declare %s: %s", Traits::table().name, sqlite3_errmsg(db));
-			return rc;
-		}
-		sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
-		auto* v = new (std::nothrow) Vtab();
-		if (!v) {
-			return SQLITE_NOMEM;
-		}
-		v->collector = *static_cast<CollectorRef*>(aux);
-		*out = &v->base;
-		return SQLITE_OK;
-	}
-
-	static int x_disconnect(sqlite3_vtab* vtab) {
-		delete reinterpret_cast<Vtab*>(vtab);
-		return SQLITE_OK;
-	}
-
 	static int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
-		const auto& ring = Traits::store(*reinterpret_cast<Vtab*>(vtab)->collector).ring();
+		const auto& ring = Traits::store(collector_of(vtab)).ring();
 		std::string read;
 		size_t count = 0;
 		const StringUse* uses = Traits::string_uses(&count);
@@ -115,7 +90,7 @@ private:
 		if (!c) {
 			return SQLITE_NOMEM;
 		}
-		c->store = &Traits::store(*reinterpret_cast<Vtab*>(vtab)->collector);
+		c->store = &Traits::store(collector_of(vtab));
 		*out = &c->base;
 		return SQLITE_OK;
 	}
@@ -129,7 +104,7 @@ private:
 		auto* c = reinterpret_cast<Cursor*>(cur);
 		try {
 			// Read-your-writes: what the kernel has delivered is in the stores first.
-			reinterpret_cast<Vtab*>(cur->pVtab)->collector->drain();
+			collector_of(cur->pVtab).drain();
 			// The strings x_best_index listed after " read=", matched as whole
 			// names ("path" is part of "parent_path").
 			const char* read = idx_str ? std::strstr(idx_str, " read=") : nullptr;
@@ -174,23 +149,6 @@ private:
 	static int x_rowid(sqlite3_vtab_cursor* cur, sqlite3_int64* rowid) {
 		*rowid = sqlite3_int64(reinterpret_cast<Cursor*>(cur)->scan.eid());
 		return SQLITE_OK;
-	}
-
-	static sqlite3_module make_module() {
-		sqlite3_module m{};
-		m.xCreate = nullptr; // eponymous-only
-		m.xConnect = x_connect;
-		m.xBestIndex = x_best_index;
-		m.xDisconnect = x_disconnect;
-		m.xDestroy = x_disconnect;
-		m.xOpen = x_open;
-		m.xClose = x_close;
-		m.xFilter = x_filter;
-		m.xNext = x_next;
-		m.xEof = x_eof;
-		m.xColumn = x_column;
-		m.xRowid = x_rowid;
-		return m;
 	}
 };
 

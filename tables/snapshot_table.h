@@ -1,6 +1,6 @@
 // The virtual table shared by the tables that show a snapshot taken when a
-// scan starts (processes, container_map, procsql_stats): eponymous-only,
-// SQLITE_VTAB_DIRECTONLY, no pushdown (the snapshot is taken whole). Traits:
+// scan starts (processes, container_map, procsql_stats): what every table
+// shares (vtab_base.h), no pushdown (the snapshot is taken whole). Traits:
 //
 //   using Row = ...;
 //   static const TableDef& table();
@@ -18,6 +18,7 @@
 #include "schema.h"
 #include "sql_result.h"
 #include "tables.h"
+#include "vtab_base.h"
 
 namespace procsql {
 
@@ -27,42 +28,17 @@ public:
 	using Row = typename Traits::Row;
 
 	static const sqlite3_module& module() {
-		static const sqlite3_module m = make_module();
+		static const sqlite3_module m = make_table_module<SnapshotTable>();
 		return m;
 	}
+	static const TableDef& table() { return Traits::table(); }
 
-private:
-	struct Vtab {
-		sqlite3_vtab base;
-		CollectorRef collector;
-	};
-
+	// The callbacks (public for make_table_module).
 	struct Cursor {
 		sqlite3_vtab_cursor base;
 		std::vector<Row> rows;
 		size_t at = 0;
 	};
-
-	static int x_connect(sqlite3* db, void* aux, int, const char* const*, sqlite3_vtab** out, char** err) {
-		const int rc = sqlite3_declare_vtab(db, declare_sql(Traits::table()).c_str());
-		if (rc != SQLITE_OK) {
-			*err = sqlite3_mprintf("procsql: cannot declare %s: %s", Traits::table().name, sqlite3_errmsg(db));
-			return rc;
-		}
-		sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
-		auto* v = new (std::nothrow) Vtab();
-		if (!v) {
-			return SQLITE_NOMEM;
-		}
-		v->collector = *static_cast<CollectorRef*>(aux);
-		*out = &v->base;
-		return SQLITE_OK;
-	}
-
-	static int x_disconnect(sqlite3_vtab* vtab) {
-		delete reinterpret_cast<Vtab*>(vtab);
-		return SQLITE_OK;
-	}
 
 	static int x_best_index(sqlite3_vtab*, sqlite3_index_info* info) {
 		info->estimatedCost = 1000;
@@ -86,7 +62,7 @@ private:
 
 	static int x_filter(sqlite3_vtab_cursor* cur, int, const char*, int, sqlite3_value**) {
 		auto* c = reinterpret_cast<Cursor*>(cur);
-		auto* vtab = reinterpret_cast<Vtab*>(cur->pVtab);
+		auto* vtab = reinterpret_cast<CollectorVtab*>(cur->pVtab);
 		try {
 			// What the kernel delivered is applied first (cgroups, counters).
 			vtab->collector->drain();
@@ -127,23 +103,6 @@ private:
 	static int x_rowid(sqlite3_vtab_cursor* cur, sqlite3_int64* rowid) {
 		*rowid = sqlite3_int64(reinterpret_cast<Cursor*>(cur)->at + 1);
 		return SQLITE_OK;
-	}
-
-	static sqlite3_module make_module() {
-		sqlite3_module m{};
-		m.xCreate = nullptr; // eponymous-only
-		m.xConnect = x_connect;
-		m.xBestIndex = x_best_index;
-		m.xDisconnect = x_disconnect;
-		m.xDestroy = x_disconnect;
-		m.xOpen = x_open;
-		m.xClose = x_close;
-		m.xFilter = x_filter;
-		m.xNext = x_next;
-		m.xEof = x_eof;
-		m.xColumn = x_column;
-		m.xRowid = x_rowid;
-		return m;
 	}
 };
 
