@@ -43,8 +43,10 @@ i.e. the "hybrid" layout):
   * the rest of `runc spec`'s default config is accepted unchanged: namespaces
     pid, network, ipc, uts, mount (cgroup namespace optional), read-only
     root, default capabilities, devices cgroup deny-all.
-  * state lives under our own --root (RUNC_ROOT below), away from anyone
-    else's runc containers.
+  * state lives in runc's default --root, /run/runc (RUNC_ROOT below), as
+    for any container a user starts, so whatever reads runc's state
+    (PROCSQL_RUNC_ROOTS) sees ours; ids are unique ("procsql-<hex>"), so they
+    never collide with anyone else's. Container(root=...) picks another.
 
 Observed with this runc (1.1.5): `runc run` forks `runc init` by exec'ing
 /proc/self/exe (comm "exe", path /usr/sbin/runc), which re-execs a read-only
@@ -81,7 +83,7 @@ import uuid
 from procsql_test import require_root, unavailable
 
 BUSYBOX = "/bin/busybox"
-RUNC_ROOT = "/run/procsql-tests-runc"
+RUNC_ROOT = "/run/runc"
 
 # Applets linked into /bin of the rootfs (each a symlink to /bin/busybox).
 DEFAULT_APPLETS = (
@@ -237,15 +239,17 @@ class Container:
     files       extra rootfs files {path: contents}
     readonly    root.readonly
     edit        a function(config_dict) for any further change
+    root        runc's --root (default /run/runc)
     """
 
     def __init__(self, tc, args, terminal=False, env=None, cwd="/", hostname=None,
                  namespaces=None, cgroups_path=None, annotations=None,
                  applets=DEFAULT_APPLETS, files=None, readonly=True, edit=None,
-                 id_prefix="procsql"):
+                 id_prefix="procsql", root=RUNC_ROOT):
         require_runc(tc)
         self.tc = tc
         self.runc = runc_path()
+        self.root = root  # runc --root (state directory)
         self.id = unique_id(id_prefix)
         self.bundle = tempfile.mkdtemp(prefix="procsql-bundle-")
         os.chmod(self.bundle, 0o755)
@@ -294,7 +298,7 @@ class Container:
             json.dump(self.config, f, indent=1)
 
     def _runc(self, *args):
-        return [self.runc, "--root", RUNC_ROOT] + list(args)
+        return [self.runc, "--root", self.root] + list(args)
 
     # ---- running
 
@@ -304,7 +308,7 @@ class Container:
         terminal the container's stdin/stdout/stderr are pipes (send(),
         read_until()); with one, runc runs on a pty whose master we hold."""
         assert self.proc is None, "already started"
-        os.makedirs(RUNC_ROOT, mode=0o700, exist_ok=True)
+        os.makedirs(self.root, mode=0o700, exist_ok=True)
         self._remember_cgroup_dirs()
         argv = self._runc("run", "--bundle", self.bundle, self.id)
         if self.terminal:
@@ -346,7 +350,7 @@ class Container:
         a child subreaper (restored at cleanup) to inherit the init and reap
         it: wait_created() returns its exit status."""
         assert self.proc is None and self.created_pid is None, "already started"
-        os.makedirs(RUNC_ROOT, mode=0o700, exist_ok=True)
+        os.makedirs(self.root, mode=0o700, exist_ok=True)
         self._remember_cgroup_dirs()
         if self._saved_subreaper is None:
             self._saved_subreaper = _get_subreaper()
@@ -539,7 +543,7 @@ class Container:
         if self.master is not None:
             os.close(self.master)
             self.master = None
-        if os.path.isdir(RUNC_ROOT):
+        if os.path.isdir(self.root):
             subprocess.run(self._runc("delete", "-f", self.id), capture_output=True)
         if self.created_pid is not None and not self._reaped:
             deadline = time.monotonic() + 10
