@@ -22,7 +22,7 @@ else
 fi
 
 phase "AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"
-if PROCSQL_BUILD_DIR=build-asan scripts/build.sh -DPROCSQL_SANITIZE=address; then
+if PROCSQL_BUILD_DIR=build-asan scripts/build.sh -DPROCSQL_SANITIZE=address -DPROCSQL_BUILD_BENCH=OFF; then
   logs=build-asan/sanitizer-logs
   rm -rf "$logs" && mkdir -p "$logs"
   (cd build-asan && ctest --output-on-failure --timeout 900 -E '^docs\.') || failed+=("asan tests")
@@ -37,7 +37,7 @@ fi
 
 phase "ThreadSanitizer (build-tsan/)"
 tsan_tests=(ring_test sql_concurrency_test sql_pushdown_test)
-if cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROCSQL_SANITIZE=thread >/dev/null &&
+if cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROCSQL_SANITIZE=thread -DPROCSQL_BUILD_BENCH=OFF >/dev/null &&
    cmake --build build-tsan -j"$(nproc)" --target "${tsan_tests[@]}"; then
   regex="^unit\.($(IFS='|'; echo "${tsan_tests[*]}"))\$"
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure --timeout 900 -R "$regex") ||
