@@ -8,8 +8,8 @@ import shutil
 import signal
 import unittest
 
-from procsql_test import (EXTENSION_SO, ProcsqlTestCase, Script,
-                          procsql_prog_ids, require_tool,
+from procsql_test import (EXTENSION, EXTENSION_SO, ProcsqlTestCase, Script,
+                          own_bpf_objects, python_connect_and_load, require_root, require_tool,
                           strip_shell_error_prefix, stats_dict, stats_query)
 
 
@@ -63,7 +63,6 @@ class LoadErrorTest(ProcsqlTestCase):
             ("PROCSQL_RINGBUF_BYTES", "-4096"),
             ("PROCSQL_BACKEND", "bogus"),
         ]
-        before = procsql_prog_ids()
         for var, value in cases:
             with self.subTest(var=var, value=value):
                 s = Script()
@@ -71,7 +70,31 @@ class LoadErrorTest(ProcsqlTestCase):
                 s.query("SELECT 1 AS after_load")
                 r = s.run(env={var: value}, check=False)
                 self.assert_clean_error(r, [var])
-        self.assertEqual(procsql_prog_ids() - before, set(), "programs left attached")
+
+    def test_failed_load_leaves_nothing_behind(self):
+        """A load that fails leaves this process holding no BPF object (what
+        any leak would be: nothing of ours is pinned), and a later good load
+        in the same process works. Checked in-process, so other procsql users
+        on the machine cannot disturb it."""
+        import sqlite3
+        require_root(self)
+        for var, value in (("PROCSQL_CAPACITY", "abc"), ("PROCSQL_BACKEND", "audit")):
+            with self.subTest(var=var):
+                os.environ[var] = value
+                try:
+                    conn = sqlite3.connect(":memory:")
+                    conn.enable_load_extension(True)
+                    with self.assertRaises(sqlite3.OperationalError) as caught:
+                        conn.load_extension(EXTENSION)
+                    self.assertIn(var, str(caught.exception))
+                    conn.close()
+                finally:
+                    del os.environ[var]
+                self.assertEqual(own_bpf_objects(), [])
+        conn = python_connect_and_load()
+        self.assertEqual(conn.execute("SELECT value FROM procsql_stats WHERE name = 'backend'").fetchone()[0], "bpf")
+        conn.close()
+        self.assertEqual(own_bpf_objects(), [])
 
     def test_audit_backend_not_available(self):
         """PROCSQL_BACKEND=audit is not implemented yet: a clear error."""
