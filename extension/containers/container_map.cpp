@@ -18,10 +18,9 @@ namespace procsql {
 namespace {
 
 constexpr long kCgroup2SuperMagic = 0x63677270;
-// How long a cgroup that matched nothing is looked up again in runc's state,
-// and how often runc's state directories are read at most.
+// How long, after it was made, a cgroup that matched nothing is looked up
+// again in runc's state.
 constexpr int64_t kRuncWindowNs = 30'000'000'000;
-constexpr int64_t kRuncRefreshNs = 100'000'000;
 
 bool is_cgroup2(const std::string& dir) {
 	struct statfs fs{};
@@ -120,8 +119,6 @@ void ContainerMap::scan() {
 		closedir(d);
 	};
 	walk(options_.cgroup2_root, "");
-	std::lock_guard<std::mutex> lock(mu_);
-	refresh_runc(0);
 }
 
 void ContainerMap::add(uint64_t cgroup_id, const std::string& path, int64_t created_ns) {
@@ -129,24 +126,28 @@ void ContainerMap::add(uint64_t cgroup_id, const std::string& path, int64_t crea
 	e.cgroup_id = cgroup_id;
 	e.cgroup_path = path;
 	e.created_time = created_ns;
-	resolve_from_path(&e);
+	const bool pending = resolve_from_path(&e);
 	std::lock_guard<std::mutex> lock(mu_);
-	if (e.container_id.empty() && e.pod_uid.empty()) {
-		unresolved_since_[cgroup_id] = created_ns;
-	}
 	entries_[cgroup_id] = std::move(e);
+	if (pending) {
+		pending_since_[cgroup_id] = created_ns;
+		refresh_runc();
+	}
 }
 
-void ContainerMap::resolve_from_path(ContainerEntry* e) {
+// Fills what the cgroup path tells. Returns whether runc's state may still
+// tell more: the id of a plain runc container, or the names, image and pod of
+// one that containerd or CRI-O runs with runc (found by id in refresh_runc).
+bool ContainerMap::resolve_from_path(ContainerEntry* e) {
 	const containers::CgroupMatch m = containers::parse_cgroup_path(e->cgroup_path);
 	if (!m.matched) {
-		return;
+		return true;
 	}
 	e->container_id = m.container_id;
 	e->runtime = m.runtime;
 	e->pod_uid = m.pod_uid;
 	if (e->container_id.empty()) {
-		return;
+		return false; // a pod's own cgroup
 	}
 	if (e->runtime == "docker" && !options_.docker_root.empty()) {
 		const containers::DockerMetadata d =
@@ -154,24 +155,9 @@ void ContainerMap::resolve_from_path(ContainerEntry* e) {
 		e->container_name = d.name;
 		e->image = d.image;
 		add_metadata(e, containers::read_oci_annotations(d.labels), d.labels);
-		return;
+		return false;
 	}
-	// containerd and CRI-O run their containers with runc: its state, under
-	// one of the runc roots, holds Kubernetes' annotations.
-	for (const std::string& root : options_.runc_roots) {
-		containers::RuncContainer rc;
-		std::string json, ignored;
-		if (!read_small_file(root + "/" + e->container_id + "/state.json", &json) ||
-		    !containers::parse_runc_state(json, &rc, &ignored)) {
-			continue;
-		}
-		std::map<std::string, std::string> annotations = runc_annotations(rc);
-		add_metadata(e, containers::read_oci_annotations(annotations), annotations);
-		if (!e->created_time && rc.created_ns) {
-			e->created_time = rc.created_ns;
-		}
-		break;
-	}
+	return true;
 }
 
 void ContainerMap::on_mkdir(uint64_t cgroup_id, const std::string& path, int64_t time_ns) {
@@ -186,41 +172,88 @@ void ContainerMap::on_rmdir(uint64_t cgroup_id, int64_t time_ns) {
 	if (it != entries_.end()) {
 		it->second.removed_time = time_ns;
 	}
-	unresolved_since_.erase(cgroup_id);
+	pending_since_.erase(cgroup_id);
 	expire(time_ns);
 }
 
-// Reads runc's state directories and gives every cgroup that is (or is
-// under) a runc container's cgroup that container's id and metadata.
-void ContainerMap::refresh_runc(int64_t now_ns) {
-	last_runc_refresh_ns_ = now_ns;
+// Reads runc's state directories (each state.json parsed again only when it
+// changed) and completes the pending cgroups: those that are, or are under,
+// a runc container's cgroup get its id; those whose id is a runc container's
+// get its names, image and pod.
+void ContainerMap::refresh_runc() {
+	if (pending_since_.empty()) {
+		return;
+	}
+	std::unordered_map<std::string, CachedState> seen;
 	for (const std::string& root : options_.runc_roots) {
-		for (const containers::RuncContainer& rc : containers::read_runc_states(root)) {
-			// The v2 path, made relative to the v2 root.
-			const std::string abs = containers::unified_cgroup_path(rc);
-			if (abs.empty() || abs.compare(0, options_.cgroup2_root.size(), options_.cgroup2_root) != 0) {
+		DIR* d = opendir(root.c_str());
+		if (!d) {
+			continue;
+		}
+		while (dirent* ent = readdir(d)) {
+			if (ent->d_name[0] == '.') {
 				continue;
 			}
-			const std::string rel = abs.substr(options_.cgroup2_root.size());
-			const std::map<std::string, std::string> annotations = runc_annotations(rc);
-			const containers::OciMetadata meta = containers::read_oci_annotations(annotations);
-			{
-				for (auto& [id, e] : entries_) {
-					const bool inside = e.cgroup_path == rel ||
-					                    (e.cgroup_path.size() > rel.size() &&
-					                     e.cgroup_path.compare(0, rel.size(), rel) == 0 && e.cgroup_path[rel.size()] == '/');
-					if (!inside || !e.container_id.empty()) {
-						continue;
-					}
-					e.container_id = rc.id;
-					e.runtime = "runc";
-					add_metadata(&e, meta, annotations);
-					if (rc.created_ns) {
-						e.created_time = rc.created_ns;
-					}
-					unresolved_since_.erase(id);
-				}
+			const std::string path = root + "/" + ent->d_name + "/state.json";
+			struct stat st{};
+			if (stat(path.c_str(), &st) != 0) {
+				continue;
 			}
+			CachedState cached;
+			auto it = runc_cache_.find(path);
+			if (it != runc_cache_.end() && it->second.mtime_ns == ctime_ns(st) && it->second.size == st.st_size) {
+				cached = it->second;
+			} else {
+				std::string json, ignored;
+				cached.mtime_ns = ctime_ns(st);
+				cached.size = st.st_size;
+				cached.ok = read_small_file(path, &json) && containers::parse_runc_state(json, &cached.state, &ignored);
+			}
+			seen.emplace(path, cached);
+		}
+		closedir(d);
+	}
+	runc_cache_.swap(seen); // forget containers whose state is gone
+
+	for (const auto& [path, cached] : runc_cache_) {
+		if (!cached.ok) {
+			continue;
+		}
+		const containers::RuncContainer& rc = cached.state;
+		const std::string abs = containers::unified_cgroup_path(rc);
+		const bool has_v2 = !abs.empty() && abs.compare(0, options_.cgroup2_root.size(), options_.cgroup2_root) == 0;
+		const std::string rel = has_v2 ? abs.substr(options_.cgroup2_root.size()) : std::string();
+		std::map<std::string, std::string> annotations;
+		bool have_annotations = false;
+		for (auto pending = pending_since_.begin(); pending != pending_since_.end();) {
+			auto found = entries_.find(pending->first);
+			if (found == entries_.end()) {
+				pending = pending_since_.erase(pending);
+				continue;
+			}
+			ContainerEntry& e = found->second;
+			const bool by_id = !e.container_id.empty() && e.container_id == rc.id;
+			const bool by_path = e.container_id.empty() && has_v2 &&
+			                     (e.cgroup_path == rel || (e.cgroup_path.size() > rel.size() &&
+			                                               e.cgroup_path.compare(0, rel.size(), rel) == 0 &&
+			                                               e.cgroup_path[rel.size()] == '/'));
+			if (!by_id && !by_path) {
+				++pending;
+				continue;
+			}
+			if (!have_annotations) {
+				annotations = runc_annotations(rc);
+				have_annotations = true;
+			}
+			if (by_path) {
+				e.container_id = rc.id;
+				e.runtime = "runc";
+			}
+			add_metadata(&e, containers::read_oci_annotations(annotations), annotations);
+			if (rc.created_ns) {
+				e.created_time = rc.created_ns;
+			}
+			pending = pending_since_.erase(pending);
 		}
 	}
 }
@@ -232,11 +265,9 @@ std::string ContainerMap::container_of(uint64_t cgroup_id, int64_t now_ns) {
 		return {};
 	}
 	if (it->second.container_id.empty()) {
-		auto pending = unresolved_since_.find(cgroup_id);
-		if (pending != unresolved_since_.end() && now_ns - pending->second < kRuncWindowNs &&
-		    now_ns - last_runc_refresh_ns_ >= kRuncRefreshNs) {
-			refresh_runc(now_ns);
-			it = entries_.find(cgroup_id);
+		auto pending = pending_since_.find(cgroup_id);
+		if (pending != pending_since_.end() && now_ns - pending->second < kRuncWindowNs) {
+			refresh_runc(); // cheap: a readdir and a stat per container unless a state changed
 		}
 	}
 	return it->second.container_id;
@@ -245,9 +276,7 @@ std::string ContainerMap::container_of(uint64_t cgroup_id, int64_t now_ns) {
 std::vector<ContainerEntry> ContainerMap::containers(int64_t now_ns) {
 	std::lock_guard<std::mutex> lock(mu_);
 	expire(now_ns);
-	if (!unresolved_since_.empty() && now_ns - last_runc_refresh_ns_ >= kRuncRefreshNs) {
-		refresh_runc(now_ns);
-	}
+	refresh_runc();
 	std::vector<ContainerEntry> out;
 	for (const auto& [id, e] : entries_) {
 		if (!e.container_id.empty() || !e.pod_uid.empty()) {
@@ -263,9 +292,14 @@ uint64_t ContainerMap::cgroups_known() const {
 }
 
 void ContainerMap::expire(int64_t now_ns) {
+	// Past the window runc's state will not name a cgroup any more: most of
+	// these are the host's own (services, sessions), which stay unmatched.
+	for (auto it = pending_since_.begin(); it != pending_since_.end();) {
+		it = now_ns - it->second > kRuncWindowNs ? pending_since_.erase(it) : std::next(it);
+	}
 	for (auto it = entries_.begin(); it != entries_.end();) {
 		if (it->second.removed_time && now_ns - it->second.removed_time > options_.grace_ns) {
-			unresolved_since_.erase(it->first);
+			pending_since_.erase(it->first);
 			it = entries_.erase(it);
 		} else {
 			++it;

@@ -21,6 +21,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "containers/runtime_state.h"
+
 namespace procsql {
 
 struct ContainerEntry {
@@ -58,18 +60,27 @@ public:
 	uint64_t cgroups_known() const;
 
 private:
+	// A runc state file as last read, kept while its mtime and size hold.
+	struct CachedState {
+		int64_t mtime_ns = 0;
+		int64_t size = -1;
+		bool ok = false;
+		containers::RuncContainer state;
+	};
+
 	void add(uint64_t cgroup_id, const std::string& path, int64_t created_ns);
-	void resolve_from_path(ContainerEntry* e);
-	void refresh_runc(int64_t now_ns);
+	bool resolve_from_path(ContainerEntry* e);
+	void refresh_runc();
 	void expire(int64_t now_ns);
 
 	Options options_;
 	mutable std::mutex mu_;
 	std::unordered_map<uint64_t, ContainerEntry> entries_;
-	// runc writes its state after making the cgroup: cgroups that matched no
-	// path pattern are looked up again in runc's state for a while.
-	std::unordered_map<uint64_t, int64_t> unresolved_since_;
-	int64_t last_runc_refresh_ns_ = 0;
+	// runc writes its state after it makes the cgroup (and runs its own setup
+	// in it): cgroups still missing a container id, or the metadata only
+	// runc's state has, are looked up again, by event, for a while.
+	std::unordered_map<uint64_t, int64_t> pending_since_;
+	std::unordered_map<std::string, CachedState> runc_cache_; // state.json path -> state
 };
 
 // Where cgroup v2 is mounted: /sys/fs/cgroup (unified) or /sys/fs/cgroup/unified
