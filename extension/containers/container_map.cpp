@@ -199,17 +199,23 @@ void ContainerMap::refresh_runc() {
 			if (stat(path.c_str(), &st) != 0) {
 				continue;
 			}
-			CachedState cached;
+			// runc replaces state.json by rename: a new inode, or a new ctime
+			// or size, means a new state. Only states that parsed are kept.
 			auto it = runc_cache_.find(path);
-			if (it != runc_cache_.end() && it->second.mtime_ns == ctime_ns(st) && it->second.size == st.st_size) {
-				cached = it->second;
-			} else {
-				std::string json, ignored;
-				cached.mtime_ns = ctime_ns(st);
-				cached.size = st.st_size;
-				cached.ok = read_small_file(path, &json) && containers::parse_runc_state(json, &cached.state, &ignored);
+			if (it != runc_cache_.end() && it->second.inode == uint64_t(st.st_ino) &&
+			    it->second.mtime_ns == ctime_ns(st) && it->second.size == st.st_size) {
+				seen.emplace(path, it->second);
+				continue;
 			}
-			seen.emplace(path, cached);
+			CachedState cached;
+			std::string json, ignored;
+			cached.inode = uint64_t(st.st_ino);
+			cached.mtime_ns = ctime_ns(st);
+			cached.size = st.st_size;
+			cached.ok = read_small_file(path, &json) && containers::parse_runc_state(json, &cached.state, &ignored);
+			if (cached.ok) {
+				seen.emplace(path, std::move(cached));
+			}
 		}
 		closedir(d);
 	}
@@ -264,11 +270,12 @@ std::string ContainerMap::container_of(uint64_t cgroup_id, int64_t now_ns) {
 	if (it == entries_.end()) {
 		return {};
 	}
-	if (it->second.container_id.empty()) {
-		auto pending = pending_since_.find(cgroup_id);
-		if (pending != pending_since_.end() && now_ns - pending->second < kRuncWindowNs) {
-			refresh_runc(); // cheap: a readdir and a stat per container unless a state changed
-		}
+	// Still missing its id (plain runc) or what only runc's state has (names,
+	// pod): the container's own events come after runc wrote its state, which
+	// may be gone by the time anyone queries, so complete it now.
+	auto pending = pending_since_.find(cgroup_id);
+	if (pending != pending_since_.end() && now_ns - pending->second < kRuncWindowNs) {
+		refresh_runc(); // cheap: a readdir and a stat per container unless a state changed
 	}
 	return it->second.container_id;
 }

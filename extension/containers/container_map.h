@@ -62,6 +62,7 @@ public:
 private:
 	// A runc state file as last read, kept while its mtime and size hold.
 	struct CachedState {
+		uint64_t inode = 0;
 		int64_t mtime_ns = 0;
 		int64_t size = -1;
 		bool ok = false;
