@@ -372,6 +372,15 @@ def own_prog_ids():
 # --------------------------------------------------------------------------
 # Python's sqlite3 module (Debian's /usr/bin/python3).
 
+def use_default_config(tc):
+    """The extension reads PROCSQL_* when its collector starts: remove them
+    from this process's environment for the test, so it runs on the defaults."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("PROCSQL_")}
+    for k in saved:
+        del os.environ[k]
+    tc.addCleanup(os.environ.update, saved)
+
+
 def python_connect_and_load(path=EXTENSION):
     import sqlite3
     conn = sqlite3.connect(":memory:")

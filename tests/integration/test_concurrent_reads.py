@@ -11,7 +11,7 @@ import os
 import subprocess
 import unittest
 
-from procsql_test import (TRUE, ProcsqlTestCase, marker,
+from procsql_test import (use_default_config, TRUE, ProcsqlTestCase, marker,
                           python_connect_and_load)
 
 N = 2000
@@ -21,10 +21,7 @@ class ConcurrentReadTest(ProcsqlTestCase):
 
     def setUp(self):
         super().setUp()
-        saved = {k: v for k, v in os.environ.items() if k.startswith("PROCSQL_")}
-        for k in saved:
-            del os.environ[k]
-        self.addCleanup(os.environ.update, saved)
+        use_default_config(self)
 
     def test_incremental_polling_during_burst(self):
         burst = self.prog("burst")

@@ -17,7 +17,7 @@ import re
 import unittest
 
 from containers import Container, ns_inode, require_runc, runc_path
-from procsql_test import ProcsqlTestCase, marker, python_connect_and_load
+from procsql_test import use_default_config, ProcsqlTestCase, marker, python_connect_and_load
 
 
 def rows(conn, sql, args=()):
@@ -36,11 +36,7 @@ class ContainerExecTest(ProcsqlTestCase):
     def setUp(self):
         super().setUp()
         require_runc(self)
-        # The extension reads PROCSQL_* when the collector starts: defaults.
-        saved = {k: v for k, v in os.environ.items() if k.startswith("PROCSQL_")}
-        for k in saved:
-            del os.environ[k]
-        self.addCleanup(os.environ.update, saved)
+        use_default_config(self)
         self.conn = python_connect_and_load()
         self.addCleanup(self.conn.close)
         self.host_mnt = ns_inode(os.getpid(), "mnt")

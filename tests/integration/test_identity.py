@@ -9,18 +9,12 @@ import shutil
 import stat
 import unittest
 
+from containers import cgroup2_mount
+
 from procsql_test import (TRUE, ProcsqlTestCase, Script, events_with_marker,
                           marker, require_tool, sql_str, unavailable)
 
 
-def cgroup2_mount():
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            sep = fields.index("-")
-            if fields[sep + 1] == "cgroup2":
-                return fields[4]
-    return None
 
 
 class IdentityTest(ProcsqlTestCase):

@@ -19,7 +19,7 @@ import time
 import unittest
 
 from containers import Container, cgroup2_mount, ns_inode, proc_cgroup_v2
-from procsql_test import (TRUE, ProcsqlTestCase, Script, marker,
+from procsql_test import (use_default_config, TRUE, ProcsqlTestCase, Script, marker,
                           python_connect_and_load, require_tool, sql_str,
                           strip_shell_error_prefix)
 
@@ -78,10 +78,7 @@ class LifecycleCase(ProcsqlTestCase):
 
     def setUp(self):
         super().setUp()
-        saved = {k: v for k, v in os.environ.items() if k.startswith("PROCSQL_")}
-        for k in saved:
-            del os.environ[k]
-        self.addCleanup(os.environ.update, saved)
+        use_default_config(self)
         self.conn = python_connect_and_load()
         self.addCleanup(self.conn.close)
         self.host_mnt = ns_inode(os.getpid(), "mnt")

@@ -12,7 +12,7 @@ import subprocess
 import threading
 import unittest
 
-from procsql_test import (EXTENSION, TRUE, ProcsqlTestCase, marker,
+from procsql_test import (use_default_config, EXTENSION, TRUE, ProcsqlTestCase, marker,
                           own_bpf_objects, own_prog_ids, procsql_prog_ids,
                           python_connect_and_load, wait_progs_gone)
 
@@ -31,11 +31,7 @@ class PythonConnectionsTest(ProcsqlTestCase):
 
     def setUp(self):
         super().setUp()
-        # The extension reads PROCSQL_* when it loads; keep the defaults.
-        saved = {k: v for k, v in os.environ.items() if k.startswith("PROCSQL_")}
-        for k in saved:
-            del os.environ[k]
-        self.addCleanup(os.environ.update, saved)
+        use_default_config(self)
         self.assertEqual(own_bpf_objects(), [], "BPF objects held before any load")
 
     def connect(self):
