@@ -104,7 +104,6 @@ enum procsql_lifecycle_flags {
 	PROCSQL_LC_HAS_CHILD = 1u << 0,       /* child_* fields are valid */
 	PROCSQL_LC_HAS_PATH = 1u << 1,        /* the caller / exiting process had an exe */
 	PROCSQL_LC_PATH_TRUNCATED = 1u << 2,
-	PROCSQL_LC_SYSCALL_UNKNOWN = 1u << 3, /* created in a syscall whose entry was not seen */
 };
 
 /* One clone_events row: a process or thread made, an unshare, a setns. */

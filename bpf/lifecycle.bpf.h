@@ -171,13 +171,10 @@ static __always_inline int procsql_handle_newtask(struct task_struct *child, __u
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct procsql_call *call = bpf_map_lookup_elem(&procsql_calls, &tid);
-	if (call && call->syscall >= PROCSQL_CALL_CLONE && call->syscall <= PROCSQL_CALL_VFORK) {
+	/* Without a mark (a kernel thread, or the syscall tracepoints are not
+	 * attached) syscall stays PROCSQL_CALL_NONE: NULL in the table. */
+	if (call && call->syscall >= PROCSQL_CALL_CLONE && call->syscall <= PROCSQL_CALL_VFORK)
 		ev->syscall = call->syscall;
-	} else if (!(BPF_CORE_READ(task, flags) & 0x00200000 /* PF_KTHREAD */)) {
-		/* A user task creating one outside the calls we watch (or their
-		 * tracepoints are not attached): the call is unknown, not "none". */
-		ev->lc_flags |= PROCSQL_LC_SYSCALL_UNKNOWN;
-	}
 	ev->flags = clone_flags;
 	ev->new_ns = procsql_ns_from_flags(clone_flags);
 	ev->lc_flags |= PROCSQL_LC_HAS_CHILD;
