@@ -119,6 +119,9 @@ void ContainerMap::scan() {
 		closedir(d);
 	};
 	walk(options_.cgroup2_root, "");
+	// Once, for every container that was already running.
+	std::lock_guard<std::mutex> lock(mu_);
+	refresh_runc();
 }
 
 void ContainerMap::add(uint64_t cgroup_id, const std::string& path, int64_t created_ns) {
@@ -129,9 +132,10 @@ void ContainerMap::add(uint64_t cgroup_id, const std::string& path, int64_t crea
 	const bool pending = resolve_from_path(&e);
 	std::lock_guard<std::mutex> lock(mu_);
 	entries_[cgroup_id] = std::move(e);
+	// Not read now: runc writes its state only after it made the cgroup. The
+	// container's own events (container_of) and queries look it up.
 	if (pending) {
 		pending_since_[cgroup_id] = created_ns;
-		refresh_runc();
 	}
 }
 
