@@ -37,6 +37,11 @@ enum ExecFlag : uint32_t {
 	kExecHasSession = 1u << 4,
 	kExecHasParentPath = 1u << 5,
 	kExecHasCwd = 1u << 6,
+	// What a source could not know (the audit backend): the columns read NULL.
+	kExecNoTid = 1u << 7,
+	kExecNoStartTime = 1u << 8,
+	kExecNoProcInfo = 1u << 9,  // cgroup_id, mnt_ns, pid_ns, ns_pid
+	kExecNoFileInfo = 1u << 10, // mode, owner_uid, owner_gid, inode
 };
 
 enum class ExecSyscall : int32_t { unknown = 0, execve = 1, execveat = 2 };

@@ -44,6 +44,12 @@ enum LifecycleFlag : uint32_t {
 	kLifecycleHasChild = 1u << 0,
 	kLifecycleHasPath = 1u << 1,
 	kLifecyclePathTruncated = 1u << 2,
+	// What a source could not know (the audit backend): the columns read NULL.
+	kLifecycleNoTid = 1u << 3,
+	kLifecycleNoFlags = 1u << 4,      // flags, flags_text
+	kLifecycleNoNamespaces = 1u << 5, // new_namespaces
+	kLifecycleNoProcInfo = 1u << 6,   // cgroup_id, mnt_ns, pid_ns
+	kLifecycleNoStartTime = 1u << 7,  // start_time (exits), child_start_time (clones)
 };
 
 enum class CloneSyscall : int32_t { none = 0, clone, clone3, fork, vfork, unshare, setns };
