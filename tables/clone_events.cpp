@@ -32,7 +32,9 @@ struct CloneEvents {
 		case col::time: sqlite3_result_int64(ctx, r.time_ns / 1000000000); break;
 		case col::time_ns: sqlite3_result_int64(ctx, r.time_ns); break;
 		case col::pid: sqlite3_result_int64(ctx, r.pid); break;
-		case col::tid: sqlite3_result_int64(ctx, r.tid); break;
+		case col::tid:
+			if (!(r.row_flags & kLifecycleNoTid)) sqlite3_result_int64(ctx, r.tid);
+			break;
 		case col::comm: result_utf8(ctx, text::cstr_field(r.comm, sizeof(r.comm))); break;
 		case col::path:
 			if (r.row_flags & kLifecycleHasPath) result_utf8(ctx, c.strings[kClonePath]);
@@ -42,9 +44,15 @@ struct CloneEvents {
 				sqlite3_result_text(ctx, name, -1, SQLITE_STATIC);
 			}
 			break;
-		case col::flags: sqlite3_result_int64(ctx, sqlite3_int64(r.flags)); break;
-		case col::flags_text: result_text(ctx, clone_flags_text(r.flags)); break;
-		case col::new_namespaces: result_text(ctx, namespaces_text(r.new_ns)); break;
+		case col::flags:
+			if (!(r.row_flags & kLifecycleNoFlags)) sqlite3_result_int64(ctx, sqlite3_int64(r.flags));
+			break;
+		case col::flags_text:
+			if (!(r.row_flags & kLifecycleNoFlags)) result_text(ctx, clone_flags_text(r.flags));
+			break;
+		case col::new_namespaces:
+			if (!(r.row_flags & kLifecycleNoNamespaces)) result_text(ctx, namespaces_text(r.new_ns));
+			break;
 		case col::child_pid:
 			if (child) sqlite3_result_int64(ctx, r.child_pid);
 			break;
@@ -52,12 +60,18 @@ struct CloneEvents {
 			if (child) sqlite3_result_int64(ctx, r.child_tid);
 			break;
 		case col::child_start_time:
-			if (child) sqlite3_result_int64(ctx, r.child_start_time);
+			if (child && !(r.row_flags & kLifecycleNoStartTime)) sqlite3_result_int64(ctx, r.child_start_time);
 			break;
 		case col::uid: sqlite3_result_int64(ctx, r.uid); break;
-		case col::cgroup_id: sqlite3_result_int64(ctx, sqlite3_int64(r.cgroup_id)); break;
-		case col::mnt_ns: sqlite3_result_int64(ctx, r.mnt_ns); break;
-		case col::pid_ns: sqlite3_result_int64(ctx, r.pid_ns); break;
+		case col::cgroup_id:
+			if (!(r.row_flags & kLifecycleNoProcInfo)) sqlite3_result_int64(ctx, sqlite3_int64(r.cgroup_id));
+			break;
+		case col::mnt_ns:
+			if (!(r.row_flags & kLifecycleNoProcInfo)) sqlite3_result_int64(ctx, r.mnt_ns);
+			break;
+		case col::pid_ns:
+			if (!(r.row_flags & kLifecycleNoProcInfo)) sqlite3_result_int64(ctx, r.pid_ns);
+			break;
 		case col::result: sqlite3_result_int64(ctx, r.result); break;
 		case col::container_id: result_nonempty(ctx, c.strings[kCloneContainerId]); break;
 		default: break; // NULL

@@ -39,9 +39,13 @@ struct ProcessEvents {
 		case col::time: sqlite3_result_int64(ctx, r.time_ns / 1000000000); break;
 		case col::time_ns: sqlite3_result_int64(ctx, r.time_ns); break;
 		case col::pid: sqlite3_result_int64(ctx, r.pid); break;
-		case col::tid: sqlite3_result_int64(ctx, r.tid); break;
+		case col::tid:
+			if (!(r.flags & kExecNoTid)) sqlite3_result_int64(ctx, r.tid);
+			break;
 		case col::parent: sqlite3_result_int64(ctx, r.parent); break;
-		case col::start_time: sqlite3_result_int64(ctx, r.start_time); break;
+		case col::start_time:
+			if (!(r.flags & kExecNoStartTime)) sqlite3_result_int64(ctx, r.start_time);
+			break;
 		case col::parent_path:
 			if (r.flags & kExecHasParentPath) result_utf8(ctx, s[kExecParentPath]);
 			break;
@@ -59,10 +63,18 @@ struct ProcessEvents {
 		case col::cwd:
 			if (r.flags & kExecHasCwd) result_utf8(ctx, s[kExecCwd]);
 			break;
-		case col::mode: sqlite3_result_int64(ctx, r.mode); break;
-		case col::owner_uid: sqlite3_result_int64(ctx, r.owner_uid); break;
-		case col::owner_gid: sqlite3_result_int64(ctx, r.owner_gid); break;
-		case col::inode: sqlite3_result_int64(ctx, sqlite3_int64(r.inode)); break;
+		case col::mode:
+			if (!(r.flags & kExecNoFileInfo)) sqlite3_result_int64(ctx, r.mode);
+			break;
+		case col::owner_uid:
+			if (!(r.flags & kExecNoFileInfo)) sqlite3_result_int64(ctx, r.owner_uid);
+			break;
+		case col::owner_gid:
+			if (!(r.flags & kExecNoFileInfo)) sqlite3_result_int64(ctx, r.owner_gid);
+			break;
+		case col::inode:
+			if (!(r.flags & kExecNoFileInfo)) sqlite3_result_int64(ctx, sqlite3_int64(r.inode));
+			break;
 		case col::uid: sqlite3_result_int64(ctx, r.uid); break;
 		case col::euid: sqlite3_result_int64(ctx, r.euid); break;
 		case col::gid: sqlite3_result_int64(ctx, r.gid); break;
@@ -76,10 +88,18 @@ struct ProcessEvents {
 		case col::tty:
 			if (r.flags & kExecHasTty) result_text(ctx, text::tty_name(text::valid_utf8(s[kExecTty])));
 			break;
-		case col::cgroup_id: sqlite3_result_int64(ctx, sqlite3_int64(r.cgroup_id)); break;
-		case col::mnt_ns: sqlite3_result_int64(ctx, r.mnt_ns); break;
-		case col::pid_ns: sqlite3_result_int64(ctx, r.pid_ns); break;
-		case col::ns_pid: sqlite3_result_int64(ctx, r.ns_pid); break;
+		case col::cgroup_id:
+			if (!(r.flags & kExecNoProcInfo)) sqlite3_result_int64(ctx, sqlite3_int64(r.cgroup_id));
+			break;
+		case col::mnt_ns:
+			if (!(r.flags & kExecNoProcInfo)) sqlite3_result_int64(ctx, r.mnt_ns);
+			break;
+		case col::pid_ns:
+			if (!(r.flags & kExecNoProcInfo)) sqlite3_result_int64(ctx, r.pid_ns);
+			break;
+		case col::ns_pid:
+			if (!(r.flags & kExecNoProcInfo)) sqlite3_result_int64(ctx, r.ns_pid);
+			break;
 		case col::syscall:
 			if (const char* name = exec_syscall_name(ExecSyscall(r.syscall))) {
 				sqlite3_result_text(ctx, name, -1, SQLITE_STATIC);

@@ -33,7 +33,9 @@ struct ProcessExits {
 		case col::time: sqlite3_result_int64(ctx, r.time_ns / 1000000000); break;
 		case col::time_ns: sqlite3_result_int64(ctx, r.time_ns); break;
 		case col::pid: sqlite3_result_int64(ctx, r.pid); break;
-		case col::start_time: sqlite3_result_int64(ctx, r.start_time); break;
+		case col::start_time:
+			if (!(r.row_flags & kLifecycleNoStartTime)) sqlite3_result_int64(ctx, r.start_time);
+			break;
 		case col::comm: result_utf8(ctx, text::cstr_field(r.comm, sizeof(r.comm))); break;
 		case col::path:
 			if (r.row_flags & kLifecycleHasPath) result_utf8(ctx, c.strings[kExitPath]);
@@ -45,8 +47,12 @@ struct ProcessExits {
 			if (signal != 0) sqlite3_result_int64(ctx, signal);
 			break;
 		case col::core_dumped: sqlite3_result_int(ctx, (r.status & 0x80) ? 1 : 0); break;
-		case col::duration_ns: sqlite3_result_int64(ctx, r.time_ns - r.start_time); break;
-		case col::cgroup_id: sqlite3_result_int64(ctx, sqlite3_int64(r.cgroup_id)); break;
+		case col::duration_ns:
+			if (!(r.row_flags & kLifecycleNoStartTime)) sqlite3_result_int64(ctx, r.time_ns - r.start_time);
+			break;
+		case col::cgroup_id:
+			if (!(r.row_flags & kLifecycleNoProcInfo)) sqlite3_result_int64(ctx, sqlite3_int64(r.cgroup_id));
+			break;
 		case col::container_id: result_nonempty(ctx, c.strings[kExitContainerId]); break;
 		default: break; // NULL
 		}
