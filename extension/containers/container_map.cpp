@@ -180,6 +180,39 @@ void ContainerMap::on_rmdir(uint64_t cgroup_id, int64_t time_ns) {
 	expire(time_ns);
 }
 
+void ContainerMap::observe(uint64_t cgroup_id, const std::string& path, int64_t now_ns) {
+	{
+		std::lock_guard<std::mutex> lock(mu_);
+		auto it = entries_.find(cgroup_id);
+		if (it != entries_.end() && it->second.removed_time == 0 && it->second.cgroup_path == path) {
+			return;
+		}
+	}
+	add(cgroup_id, path, now_ns);
+}
+
+void ContainerMap::check_removed(int64_t now_ns) {
+	if (options_.cgroup2_root.empty()) {
+		return;
+	}
+	std::vector<std::pair<uint64_t, std::string>> present;
+	{
+		std::lock_guard<std::mutex> lock(mu_);
+		for (const auto& [id, e] : entries_) {
+			if (e.removed_time == 0) {
+				present.emplace_back(id, e.cgroup_path);
+			}
+		}
+	}
+	// stat outside the lock: hundreds of cgroups must not stall queries.
+	for (const auto& [id, path] : present) {
+		struct stat st{};
+		if (stat((options_.cgroup2_root + path).c_str(), &st) != 0 || uint64_t(st.st_ino) != id) {
+			on_rmdir(id, now_ns);
+		}
+	}
+}
+
 // Reads runc's state directories (each state.json parsed again only when it
 // changed) and completes the pending cgroups: those that are, or are under,
 // a runc container's cgroup get its id; those whose id is a runc container's

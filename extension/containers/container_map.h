@@ -49,6 +49,12 @@ public:
 	void scan();
 	void on_mkdir(uint64_t cgroup_id, const std::string& path, int64_t time_ns);
 	void on_rmdir(uint64_t cgroup_id, int64_t time_ns);
+	// For sources without cgroup mkdir/rmdir records (audit): a cgroup seen in
+	// a process's /proc/PID/cgroup, added when unknown (a later cgroup with the
+	// same inode replaces a removed one); and a periodic check that marks the
+	// cgroups whose directory is gone as removed.
+	void observe(uint64_t cgroup_id, const std::string& path, int64_t now_ns);
+	void check_removed(int64_t now_ns);
 
 	// The container a cgroup's processes run in; "" for the host.
 	std::string container_of(uint64_t cgroup_id, int64_t now_ns);

@@ -1,0 +1,235 @@
+#include "audit/proc_reader.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+namespace procsql {
+
+namespace {
+
+// Reads a small /proc file whole (they are generated at read: one read is
+// not always enough).
+bool read_small(const std::string& path, std::string* out) {
+	const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		return false;
+	}
+	out->clear();
+	char buf[4096];
+	for (;;) {
+		const ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			close(fd);
+			return n == 0;
+		}
+		out->append(buf, size_t(n));
+		if (out->size() > (1u << 20)) { // nothing here is that large
+			close(fd);
+			return false;
+		}
+	}
+}
+
+bool parse_int64(const std::string& s, int64_t* out) {
+	if (s.empty()) {
+		return false;
+	}
+	errno = 0;
+	char* end = nullptr;
+	const long long v = std::strtoll(s.c_str(), &end, 10);
+	if (errno != 0 || end == s.c_str() || *end != '\0') {
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+// Fields of /proc/PID/stat after the comm, which may itself hold spaces and
+// parentheses: everything after the last ')' is space-separated.
+bool stat_fields(const std::string& text, std::vector<std::string>* fields) {
+	const size_t close = text.rfind(')');
+	if (close == std::string::npos) {
+		return false;
+	}
+	fields->clear();
+	size_t at = close + 1;
+	while (at < text.size()) {
+		while (at < text.size() && (text[at] == ' ' || text[at] == '\n')) {
+			at++;
+		}
+		const size_t end = text.find_first_of(" \n", at);
+		const size_t stop = end == std::string::npos ? text.size() : end;
+		if (stop > at) {
+			fields->push_back(text.substr(at, stop - at));
+		}
+		at = stop;
+	}
+	return true;
+}
+
+} // namespace
+
+ProcReader::ProcReader(std::string cgroup2_root, std::string proc_root)
+    : cgroup2_root_(std::move(cgroup2_root)), proc_root_(std::move(proc_root)),
+      ticks_per_second_(sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100) {}
+
+ProcInfo ProcReader::read(int32_t pid) const {
+	ProcInfo info;
+	const std::string dir = proc_root_ + "/" + std::to_string(pid);
+	std::string text;
+	std::vector<std::string> f;
+	// Field numbers are those of proc(5); f[0] is field 3 (state).
+	if (!read_small(dir + "/stat", &text) || !stat_fields(text, &f) || f.size() < 20) {
+		return info;
+	}
+	int64_t v = 0;
+	if (parse_int64(f[1], &v)) {
+		info.parent = int32_t(v);
+	}
+	if (parse_int64(f[4], &v)) {
+		info.tty_nr = uint32_t(v);
+	}
+	if (parse_int64(f[19], &v)) {
+		info.start_ticks = uint64_t(v);
+	}
+	info.alive = true;
+
+	// cgroup v2: the "0::" line.
+	if (!cgroup2_root_.empty() && read_small(dir + "/cgroup", &text)) {
+		size_t at = 0;
+		while (at < text.size()) {
+			const size_t nl = text.find('\n', at);
+			const std::string line = text.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
+			if (line.rfind("0::", 0) == 0) {
+				info.cgroup_path = line.substr(3);
+				struct stat st {};
+				// A cgroup removed meanwhile reads "/path (deleted)": no id then.
+				if (stat((cgroup2_root_ + info.cgroup_path).c_str(), &st) == 0) {
+					info.cgroup_id = st.st_ino;
+					info.has_cgroup = true;
+				}
+				break;
+			}
+			if (nl == std::string::npos) {
+				break;
+			}
+			at = nl + 1;
+		}
+	}
+
+	for (size_t i = 0; i < kProcNamespaceFiles.size(); i++) {
+		struct stat st {};
+		if (stat((dir + "/ns/" + kProcNamespaceFiles[i]).c_str(), &st) == 0) {
+			info.ns[i] = uint32_t(st.st_ino);
+			info.has_namespaces = true;
+		}
+	}
+
+	if (read_small(dir + "/status", &text)) {
+		size_t at = text.find("\nNSpid:");
+		if (at != std::string::npos) {
+			const size_t nl = text.find('\n', at + 1);
+			const std::string line = text.substr(at + 7, nl == std::string::npos ? std::string::npos : nl - at - 7);
+			const size_t last = line.find_last_of(" \t");
+			if (parse_int64(line.substr(last == std::string::npos ? 0 : last + 1), &v)) {
+				info.ns_pid = int32_t(v);
+			}
+		}
+		at = text.find("\nUid:");
+		if (at != std::string::npos) {
+			unsigned long uid = 0;
+			if (std::sscanf(text.c_str() + at + 5, "%lu", &uid) == 1) {
+				info.uid = uint32_t(uid);
+				info.has_uid = true;
+			}
+		}
+	}
+	return info;
+}
+
+bool ProcReader::start_ticks(int32_t pid, uint64_t* out) const {
+	std::string text;
+	std::vector<std::string> f;
+	int64_t v = 0;
+	if (!read_small(proc_root_ + "/" + std::to_string(pid) + "/stat", &text) || !stat_fields(text, &f) ||
+	    f.size() < 20 || !parse_int64(f[19], &v)) {
+		return false;
+	}
+	*out = uint64_t(v);
+	return true;
+}
+
+int64_t ProcReader::ticks_to_unix_ns(uint64_t ticks, const BootClock& clock) const {
+	const uint64_t per = uint64_t(ticks_per_second_);
+	const uint64_t boot_ns = ticks / per * 1000000000ull + ticks % per * (1000000000ull / per);
+	return clock.to_unix_ns(boot_ns);
+}
+
+bool ProcReader::link(int32_t pid, const char* which, std::string* out) const {
+	char buf[4097];
+	const std::string path = proc_root_ + "/" + std::to_string(pid) + "/" + which;
+	const ssize_t n = readlink(path.c_str(), buf, sizeof(buf));
+	if (n <= 0 || size_t(n) >= sizeof(buf)) {
+		return false;
+	}
+	out->assign(buf, size_t(n));
+	return true;
+}
+
+bool ProcReader::comm(int32_t pid, std::string* out) const {
+	if (!read_small(proc_root_ + "/" + std::to_string(pid) + "/comm", out)) {
+		return false;
+	}
+	if (!out->empty() && out->back() == '\n') {
+		out->pop_back();
+	}
+	return true;
+}
+
+std::vector<int32_t> ProcReader::pids() const {
+	std::vector<int32_t> out;
+	DIR* d = opendir(proc_root_.c_str());
+	if (!d) {
+		return out;
+	}
+	while (dirent* e = readdir(d)) {
+		int64_t v = 0;
+		if (parse_int64(e->d_name, &v) && v > 0) {
+			out.push_back(int32_t(v));
+		}
+	}
+	closedir(d);
+	return out;
+}
+
+std::string tty_from_device(uint32_t tty_nr) {
+	if (tty_nr == 0) {
+		return "";
+	}
+	const unsigned ma = major(tty_nr), mi = minor(tty_nr);
+	if (ma >= 136 && ma <= 143) { // Unix98 pty slaves
+		return "pts" + std::to_string((ma - 136) * 256 + mi);
+	}
+	if (ma == 4 && mi < 64) {
+		return "tty" + std::to_string(mi);
+	}
+	if (ma == 4 && mi >= 64) {
+		return "ttyS" + std::to_string(mi - 64);
+	}
+	if (ma == 5 && mi == 1) {
+		return "console";
+	}
+	return "";
+}
+
+} // namespace procsql

@@ -1,0 +1,62 @@
+// What /proc tells about one process, for the audit backend: audit records
+// carry no cgroup, no namespaces and no start time, so the source reads them
+// here as soon as the process-events connector names a new process or exec.
+// A process that ended first leaves the fields unknown (never guessed).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "clock.h"
+
+namespace procsql {
+
+// Namespace kinds in kNamespaceNames order (lifecycle_event.h).
+constexpr std::array<const char*, 8> kProcNamespaceFiles = {"mnt", "uts", "ipc", "user", "pid", "net", "cgroup", "time"};
+
+struct ProcInfo {
+	bool alive = false;          // /proc/PID/stat could be read
+	uint64_t start_ticks = 0;    // field 22 of /proc/PID/stat: clock ticks after boot
+	int32_t parent = 0;
+	uint32_t tty_nr = 0;         // field 7: the controlling terminal's device number, 0 none
+	bool has_cgroup = false;
+	uint64_t cgroup_id = 0;      // inode of the cgroup v2 directory
+	std::string cgroup_path;     // below the cgroup v2 root ("/system.slice/...")
+	bool has_namespaces = false;
+	std::array<uint32_t, 8> ns{}; // namespace inode numbers, 0 where unreadable
+	int32_t ns_pid = 0;          // the last NSpid entry (0 unknown)
+	uint32_t uid = 0;            // real uid (status "Uid:")
+	bool has_uid = false;
+};
+
+class ProcReader {
+public:
+	// `cgroup2_root`: the cgroup v2 mount (empty: no cgroup ids).
+	explicit ProcReader(std::string cgroup2_root, std::string proc_root = "/proc");
+
+	// stat, cgroup, namespaces, NSpid and uid of one process.
+	ProcInfo read(int32_t pid) const;
+	// /proc/PID/stat's start time alone (false when the process is gone).
+	bool start_ticks(int32_t pid, uint64_t* out) const;
+	// Unix ns of a start time in clock ticks (exact to the tick: 10 ms at USER_HZ 100).
+	int64_t ticks_to_unix_ns(uint64_t ticks, const BootClock& clock) const;
+	// readlink of /proc/PID/{exe,cwd}; false when unreadable (gone, kernel thread).
+	bool link(int32_t pid, const char* which, std::string* out) const;
+	bool comm(int32_t pid, std::string* out) const;
+	// The pids in /proc now.
+	std::vector<int32_t> pids() const;
+
+private:
+	std::string cgroup2_root_;
+	std::string proc_root_;
+	long ticks_per_second_;
+};
+
+// The kernel's name of a tty_nr ("pts3", "tty1", "ttyS0"), as the eBPF source
+// stores it; "" for 0 or a device without a
+// well-known name (Documentation/admin-guide/devices.txt majors).
+std::string tty_from_device(uint32_t tty_nr);
+
+} // namespace procsql
