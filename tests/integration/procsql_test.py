@@ -40,6 +40,28 @@ PROGS_DIR = os.path.join(BUILD_DIR, "tests", "progs")
 SQLITE3 = "/usr/bin/sqlite3"
 BPFTOOL = shutil.which("bpftool", path="/usr/sbin:/usr/bin:/sbin:/bin") or "/usr/sbin/bpftool"
 IN_CI = os.environ.get("CI") == "true"
+# The backend the tests drive. ctest runs the shared test list twice: once on
+# eBPF, once with PROCSQL_TEST_BACKEND=audit (tests/CMakeLists.txt).
+BACKEND = os.environ.get("PROCSQL_TEST_BACKEND", "bpf")
+AUDIT = BACKEND == "audit"
+
+# Columns the audit backend cannot fill (README, "The audit backend"): they
+# may read NULL there, and a shared test checks them only when they are not.
+AUDIT_MAY_BE_NULL = {
+    "process_events": {"tid", "start_time", "parent_path", "cgroup_id",
+                       "mnt_ns", "pid_ns", "ns_pid", "container_id",
+                       "mode", "owner_uid", "owner_gid", "inode"},
+    "clone_events": {"tid", "flags", "flags_text", "new_namespaces",
+                     "child_pid", "child_tid", "child_start_time",
+                     "cgroup_id", "mnt_ns", "pid_ns", "container_id"},
+    "process_exits": {"start_time", "duration_ns", "path", "cgroup_id",
+                      "container_id"},
+}
+
+
+def may_be_null(table, column):
+    """True when `column` of `table` may be NULL on the backend under test."""
+    return AUDIT and column in AUDIT_MAY_BE_NULL.get(table, set())
 
 # The columns of process_events, in order (issue 2, and container_id from issue 5).
 PROCESS_EVENTS_COLUMNS = [
@@ -251,7 +273,8 @@ class Script:
     def run(self, env=None, check=True, bail=True, timeout=300, prefix=(),
             cwd=None):
         """Run the script. `env` adds/overrides variables; every other
-        PROCSQL_* variable is removed so the extension sees its defaults.
+        PROCSQL_* variable is removed so the extension sees its defaults
+        (but PROCSQL_BACKEND, the backend under test).
         `prefix` wraps the shell (e.g. setpriv ...). With check=True a
         non-zero exit raises AssertionError."""
         work = self._workdir()
@@ -262,6 +285,7 @@ class Script:
         if prefix:  # e.g. running as another user: it must write its output
             os.chmod(work, 0o777)
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("PROCSQL_")}
+        full_env["PROCSQL_BACKEND"] = BACKEND
         full_env.update(env or {})
         args = list(prefix) + [SQLITE3, "-batch", "-init", "/dev/null"]
         if bail:
@@ -378,7 +402,12 @@ def use_default_config(tc):
     saved = {k: v for k, v in os.environ.items() if k.startswith("PROCSQL_")}
     for k in saved:
         del os.environ[k]
-    tc.addCleanup(os.environ.update, saved)
+    os.environ["PROCSQL_BACKEND"] = BACKEND
+
+    def restore():
+        os.environ.pop("PROCSQL_BACKEND", None)
+        os.environ.update(saved)
+    tc.addCleanup(restore)
 
 
 def python_connect_and_load(path=EXTENSION):
