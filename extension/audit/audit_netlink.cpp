@@ -42,11 +42,14 @@ std::string errno_text(int err) {
 }
 
 // The kernel's answer to an audit request, as one line that says what to do.
-std::string request_error(const char* what, int err) {
+// `changes`: the request changes the audit state, which a lock (enabled=2)
+// also refuses with EPERM; reads (status, rule list) are allowed then.
+std::string request_error(const char* what, int err, bool changes = true) {
 	std::string line = std::string("audit: ") + what + " failed: " + errno_text(err);
 	switch (err) {
 	case EPERM:
-		line += ": needs root (CAP_AUDIT_CONTROL), or audit is locked (auditctl -e 2)";
+		line += changes ? ": needs root (CAP_AUDIT_CONTROL), or audit is locked (auditctl -e 2)"
+		                : ": needs root (CAP_AUDIT_CONTROL)";
 		break;
 	case ECONNREFUSED:
 		line += ": audit can only be controlled from the initial user and pid namespace";
@@ -356,7 +359,7 @@ bool AuditControl::request(const char* what, const std::function<int()>& send,
 	const int seq = send();
 	if (seq <= 0) {
 		last_errno_ = seq < 0 ? -seq : EPROTO;
-		*error = request_error(what, last_errno_);
+		*error = request_error(what, last_errno_, false);
 		return false;
 	}
 	int64_t deadline = monotonic_ms() + kAuditReplyTimeoutMs;
@@ -408,7 +411,7 @@ bool AuditControl::request(const char* what, const std::function<int()>& send,
 	}
 	if (refused != 0) {
 		last_errno_ = refused;
-		*error = request_error(what, refused);
+		*error = request_error(what, refused, false);
 		return false;
 	}
 	return true;
