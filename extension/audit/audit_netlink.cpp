@@ -366,6 +366,13 @@ bool AuditControl::request(const char* what, const std::function<int()>& send,
 	bool done = false;
 	int refused = 0;
 	while (!done && refused == 0) {
+		// Checked on every pass: a stream of records (when registered as
+		// the audit pid) must not keep us here when the reply never comes.
+		if (monotonic_ms() >= deadline) {
+			*error = std::string("audit: ") + what + ": no reply from the kernel within " +
+			         std::to_string(kAuditReplyTimeoutMs) + " ms";
+			return false;
+		}
 		size_t size = 0;
 		const int r = receive_once(fd_, &buf_, &size);
 		if (r == -1) {
@@ -377,11 +384,7 @@ bool AuditControl::request(const char* what, const std::function<int()>& send,
 			return false;
 		}
 		if (r == 0) {
-			if (!wait_readable(fd_, deadline)) {
-				*error = std::string("audit: ") + what + ": no reply from the kernel within " +
-				         std::to_string(kAuditReplyTimeoutMs) + " ms";
-				return false;
-			}
+			(void)wait_readable(fd_, deadline);
 			continue;
 		}
 		for_each_message(buf_.data(), size, [&](const struct nlmsghdr& h, const uint8_t* payload, size_t len) {

@@ -76,6 +76,7 @@ public:
 	bool delete_rule(const AuditRule& rule, std::string* error);
 	// When registered as the audit pid, records arrive on fd(): read those already queued
 	// (non-blocking), calling on_record(type, text) for each; ENOBUFS counted in *overruns.
+	// on_record must not throw; `text` is valid only during the call.
 	// Records that arrived while a request above waited for its reply come first.
 	// At most kMaxDatagramsPerRead datagrams per call, so a flood cannot keep
 	// the caller here: call again while it returns > 0.
