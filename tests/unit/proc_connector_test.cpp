@@ -306,6 +306,25 @@ TEST_F(ProcConnectorKernel, ThreadsAreTasks) {
 	EXPECT_EQ(thread_exit->exit_signal, uint32_t(-1));
 }
 
+TEST_F(ProcConnectorKernel, OverrunsCounted) {
+	std::string error;
+	auto small = ProcConnector::open(1, &error); // the kernel's minimum buffer
+	ASSERT_TRUE(small) << error;
+	for (int i = 0; i < 100; i++) {
+		const pid_t child = fork();
+		if (child == 0) {
+			_exit(0);
+		}
+		waitpid(child, nullptr, 0);
+	}
+	std::vector<ProcEvent> events;
+	uint64_t overruns = 0;
+	const size_t n = small->read(&events, &overruns);
+	EXPECT_GE(overruns, 1u);
+	EXPECT_GT(n, 0u);
+	EXPECT_EQ(n, events.size());
+}
+
 TEST_F(ProcConnectorKernel, TwoListenersAndClose) {
 	// A second connector sees the same events; closing one (IGNORE) leaves
 	// the other listening.
