@@ -41,7 +41,8 @@ struct KindStats {
 	uint64_t lost_recursion = 0;    // program not run: re-entered on a CPU
 	uint64_t paths_truncated = 0;   // rows with a path not resolved whole
 	uint64_t argv_truncated = 0;    // rows with cmdline_truncated = 1 (exec only)
-	uint64_t lost_total() const { return lost_ringbuf_full + lost_no_scratch + lost_recursion; }
+	uint64_t lost_audit = 0;        // audit backend: records the kernel or the reader dropped (all tables)
+	uint64_t lost_total() const { return lost_ringbuf_full + lost_no_scratch + lost_recursion + lost_audit; }
 };
 
 struct BpfSourceStats {

@@ -92,30 +92,64 @@ bool Collector::create_stores(std::string* error) {
 	return true;
 }
 
-bool Collector::start(std::string* error) {
-	if (!Config::from_env(&config_, error)) {
-		return false;
-	}
-	if (config_.backend == BackendChoice::audit) {
-		*error = "PROCSQL_BACKEND=audit: the audit backend is not available in this build; use auto or bpf";
-		return false;
-	}
-	if (!create_stores(error)) {
-		return false;
-	}
-	std::string bpf_error;
-	bpf_ = BpfSource::start(config_, clock_,
-	                        Stores{exec_store_.get(), clone_store_.get(), exit_store_.get(), containers_.get()},
-	                        &bpf_error);
+Stores Collector::stores() {
+	return Stores{exec_store_.get(), clone_store_.get(), exit_store_.get(), containers_.get()};
+}
+
+bool Collector::start_bpf(std::string* error) {
+	bpf_ = BpfSource::start(config_, clock_, stores(), error);
 	if (!bpf_) {
-		*error = bpf_error;
 		return false;
 	}
 	// After attaching, so that no cgroup made meanwhile is missed (one made
 	// between the two is seen twice, which is harmless).
 	containers_->scan();
-	backend_reason_ = std::string("PROCSQL_BACKEND=") + backend_choice_name(config_.backend) +
-	                  ": eBPF programs loaded and attached";
+	return true;
+}
+
+bool Collector::start_audit(std::string* error) {
+	// Before the rules: the source's first lookups find every cgroup there is.
+	containers_->scan();
+	audit_ = AuditSource::start(config_, clock_, instance_id_, stores(), error);
+	return audit_ != nullptr;
+}
+
+bool Collector::start(std::string* error) {
+	if (!Config::from_env(&config_, error)) {
+		return false;
+	}
+	if (!create_stores(error)) {
+		return false;
+	}
+	const std::string choice = std::string("PROCSQL_BACKEND=") + backend_choice_name(config_.backend);
+	switch (config_.backend) {
+	case BackendChoice::bpf:
+		if (!start_bpf(error)) {
+			return false;
+		}
+		backend_reason_ = choice + ": eBPF programs loaded and attached";
+		return true;
+	case BackendChoice::audit:
+		if (!start_audit(error)) {
+			return false;
+		}
+		backend_reason_ = choice + ": the audit backend was asked for";
+		return true;
+	case BackendChoice::automatic: break;
+	}
+	std::string bpf_error;
+	if (start_bpf(&bpf_error)) {
+		backend_reason_ = choice + ": eBPF programs loaded and attached";
+		return true;
+	}
+	std::string audit_error;
+	if (!start_audit(&audit_error)) {
+		*error = "no backend could start: eBPF: " + bpf_error + "; audit: " + audit_error;
+		return false;
+	}
+	backend_reason_ = choice + ": eBPF unavailable (" + bpf_error + "); using the audit backend";
+	// The one line a user sees when the fallback happens (procsql_stats keeps it).
+	std::fprintf(stderr, "procsql: eBPF unavailable (%s); falling back to the audit backend\n", bpf_error.c_str());
 	return true;
 }
 
@@ -123,11 +157,14 @@ Collector::~Collector() = default;
 
 bool Collector::live_processes(std::vector<LiveProcess>* out, std::vector<std::string>* containers,
                                std::string* error) {
-	if (!bpf_) {
-		*error = "no source: the processes table needs the eBPF collector";
+	if (audit_) {
+		if (!audit_->read_processes(out, error)) {
+			return false;
+		}
+	} else if (!bpf_) {
+		*error = "no source: the processes table needs a running collector";
 		return false;
-	}
-	if (!bpf_->read_processes(out, error)) {
+	} else if (!bpf_->read_processes(out, error)) {
 		return false;
 	}
 	read_cmdlines(out);
@@ -145,6 +182,9 @@ void Collector::drain() {
 	if (bpf_) {
 		bpf_->drain();
 	}
+	if (audit_) {
+		audit_->drain();
+	}
 }
 
 std::vector<StatRow> Collector::stats() const {
@@ -157,9 +197,19 @@ std::vector<StatRow> Collector::stats() const {
 	};
 	utsname uts{};
 	uname(&uts);
-	const BpfSourceStats b = bpf_ ? bpf_->stats() : BpfSourceStats{};
+	BpfSourceStats b = bpf_ ? bpf_->stats() : BpfSourceStats{};
+	const AuditSourceStats a = audit_ ? audit_->stats() : AuditSourceStats{};
+	if (audit_) {
+		// Audit does not say what it dropped: the kernel's lost counter and
+		// the reader's overruns are every table's (README, "The audit backend").
+		b.exec = a.exec;
+		b.clone = a.clone;
+		b.exit = a.exit;
+		b.exec.lost_audit = b.clone.lost_audit = b.exit.lost_audit = a.kernel_lost + a.reader_overruns;
+		b.exec.decode_errors += a.events_undecodable;
+	}
 
-	text("backend", bpf_ ? "bpf" : "none");
+	text("backend", bpf_ ? "bpf" : audit_ ? "audit" : "none");
 	text("backend_reason", backend_reason_);
 	text("instance_id", instance_id_);
 	integer("collector_start_time", uint64_t(start_time_ns_));
@@ -183,6 +233,30 @@ std::vector<StatRow> Collector::stats() const {
 		integer("bpf.cgroup_records", b.cgroup_records);
 		integer("bpf.cgroup_records_lost", b.cgroup_lost + b.cgroup_decode_errors);
 		integer("bpf.unknown_records", b.unknown_records);
+	}
+	if (audit_) {
+		text("audit.mode", a.mode);
+		text("audit.rule_key", a.rule_key);
+		integer("audit.rules_added", a.rules_added);
+		text("audit.stale_rules_removed", a.stale_rules_removed);
+		text("audit.shadowing_rules", a.shadowing_rules);
+		integer("audit.enabled_by_procsql", a.enabled_by_procsql ? 1 : 0);
+		integer("audit.records", a.records);
+		integer("audit.records_unparsable", a.records_unparsable);
+		integer("audit.events_incomplete", a.events_incomplete);
+		integer("audit.events_undecodable", a.events_undecodable);
+		integer("audit.reader_overruns", a.reader_overruns);
+		integer("audit.kernel_lost", a.kernel_lost);
+		integer("audit.backlog", a.backlog);
+		integer("audit.backlog_limit", a.backlog_limit);
+		integer("audit.drain_bound_ms", AuditSource::kDrainBoundMs);
+		integer("audit.drain_timeouts", a.drain_timeouts);
+		text("audit.connector", a.connector);
+		integer("audit.connector_events", a.connector_events);
+		integer("audit.connector_overruns", a.connector_overruns);
+		integer("audit.proc_reads_missed", a.proc_reads_missed);
+		integer("audit.forks_without_record", a.forks_without_record);
+		integer("audit.thread_calls_dropped", a.thread_calls_dropped);
 	}
 	integer("argv_bytes", config_.argv_bytes);
 	integer("threads", config_.threads ? 1 : 0);

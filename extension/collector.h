@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit_source.h"
 #include "bpf_source.h"
 #include "clock.h"
 #include "config.h"
@@ -55,6 +56,9 @@ private:
 	Collector() = default;
 	bool start(std::string* error);
 	bool create_stores(std::string* error);
+	bool start_bpf(std::string* error);
+	bool start_audit(std::string* error);
+	Stores stores();
 
 	Config config_;
 	BootClock clock_;
@@ -65,7 +69,9 @@ private:
 	std::unique_ptr<CloneStore> clone_store_;
 	std::unique_ptr<ExitStore> exit_store_;
 	std::unique_ptr<ContainerMap> containers_;
-	std::unique_ptr<BpfSource> bpf_; // declared last: stops before the stores go
+	// Sources, declared last: they stop before the stores go. One runs.
+	std::unique_ptr<BpfSource> bpf_;
+	std::unique_ptr<AuditSource> audit_;
 };
 
 } // namespace procsql

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <unordered_map>
 
@@ -25,6 +26,10 @@ struct CachedProcess {
 	int64_t ended_ns = 0;   // Unix ns of the connector's exit; 0 while alive
 	bool exit_pending = false; // the leader exited before its other threads
 	bool exit_reported = false;
+	// The connector's exec times not yet claimed by an audit exec record
+	// (Unix ns, oldest first, a few at most): exact, where audit's own stamp
+	// is the coarse clock at syscall entry.
+	std::deque<int64_t> exec_times;
 };
 
 class ProcessCache {
