@@ -12,7 +12,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 import unittest
 
@@ -92,7 +91,7 @@ class AuditTestCase(ProcsqlTestCase):
     def start_holder(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith("PROCSQL_")}
         env["PROCSQL_BACKEND"] = "audit"
-        p = subprocess.Popen([sys.executable, "-c", HOLDER, EXTENSION], env=env,
+        p = subprocess.Popen(["/usr/bin/python3", "-c", HOLDER, EXTENSION], env=env,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         self.addCleanup(self.stop_holder, p)
