@@ -494,6 +494,9 @@ bool plan_install(uint32_t enabled, const std::vector<AuditRule>& rules, const s
 		}
 	}
 	out->shadowing = shadowing_rules(kept, key, arches, threads);
+	// The thread filter is appended like the rest, so it sits after every
+	// rule already there and just before procsql's own: prepended, it would
+	// also silence thread-creating clones for everybody else's rules.
 	if (!threads) {
 		for (const RuleArch& a : arches) {
 			const int clone = a.nr("clone");
@@ -501,7 +504,7 @@ bool plan_install(uint32_t enabled, const std::vector<AuditRule>& rules, const s
 				continue;
 			}
 			out->adds.push_back({build_syscall_rule(AUDIT_FILTER_EXIT, AUDIT_NEVER, a.arch, {clone}, kCloneThread, key),
-			                     AUDIT_FILTER_EXIT | AUDIT_FILTER_PREPEND, AUDIT_NEVER});
+			                     AUDIT_FILTER_EXIT, AUDIT_NEVER});
 		}
 	}
 	for (const RuleArch& a : arches) {

@@ -423,7 +423,7 @@ TEST(RuleDecisions, PlanUnlocked) {
 	ASSERT_EQ(plan.adds.size(), 4u);
 	for (size_t i = 0; i < 2; i++) {
 		const AuditRule never = rule_from(plan.adds[i].data);
-		EXPECT_EQ(plan.adds[i].list, uint32_t(AUDIT_FILTER_EXIT | AUDIT_FILTER_PREPEND));
+		EXPECT_EQ(plan.adds[i].list, uint32_t(AUDIT_FILTER_EXIT)); // appended: others' rules keep their order
 		EXPECT_EQ(plan.adds[i].action, uint32_t(AUDIT_NEVER));
 		EXPECT_EQ(never.arch, arches[i].arch);
 		EXPECT_EQ(never.key, own);
@@ -679,8 +679,8 @@ TEST_F(AuditKernel, InstallAddsAndRemoveRemovesExactlyOurs) {
 	ASSERT_TRUE(control_->list_rules(&rules, &error)) << error;
 	EXPECT_EQ(count_key(rules, own), 2 * arches.size());
 	EXPECT_EQ(count_key(rules, other), 1u);
-	// auditctl -l: the never rules first (prepended), then the rule that
-	// was there, then the always rules (appended).
+	// auditctl -l: the rule that was there first (procsql appends), then
+	// the never rules, then the always rules.
 	const std::string listed = run("auditctl -l");
 	std::vector<std::string> lines;
 	for (const std::string& line : lines_with(listed, "-a ")) {
@@ -690,9 +690,9 @@ TEST_F(AuditKernel, InstallAddsAndRemoveRemovesExactlyOurs) {
 	}
 	ASSERT_EQ(lines.size(), 1 + 2 * arches.size()) << listed;
 	const std::string never = " -S clone -F a0&0x10000 -F key=" + own;
-	EXPECT_EQ(lines[0], "-a never,exit -F arch=b32" + never) << listed;
+	EXPECT_EQ(lines[0], "-a always,exit -F arch=b64 -S chmod -F key=" + other) << listed;
 	EXPECT_EQ(lines[1], "-a never,exit -F arch=b64" + never) << listed;
-	EXPECT_EQ(lines[2], "-a always,exit -F arch=b64 -S chmod -F key=" + other) << listed;
+	EXPECT_EQ(lines[2], "-a never,exit -F arch=b32" + never) << listed;
 	for (const size_t i : {size_t(3), size_t(4)}) {
 		EXPECT_EQ(lines[i].find(i == 3 ? "-a always,exit -F arch=b64 -S " : "-a always,exit -F arch=b32 -S "), 0u)
 		    << lines[i];
