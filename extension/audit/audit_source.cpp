@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <csignal>
 #include <dirent.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -126,7 +127,10 @@ bool AuditSource::open(const std::string& instance_id, std::string* error) {
 	connector_status_ = connector_ ? "listening" : "unavailable (" + why + "): exits come from exit_group records, "
 	                                                                       "so processes killed by a signal have no row";
 
-	if (status.enabled != 2 && status.pid == 0) {
+	// A registered daemon that died stays listed until the kernel next fails
+	// to deliver to it; it can be replaced.
+	const bool holder_gone = status.pid != 0 && kill(pid_t(status.pid), 0) != 0 && errno == ESRCH;
+	if (status.enabled != 2 && (status.pid == 0 || holder_gone)) {
 		unicast_ = AuditControl::open(&why);
 		if (unicast_ && unicast_->set_pid(uint32_t(getpid()), &why)) {
 			registered_ = true;
