@@ -4,6 +4,12 @@
 //   build/bench/exec_storm --execs N --rounds R [--extension build/procsql]
 //                          [--threads T] [--spawn posix_spawn|vfork|fork]
 //                          [--program /bin/true] [--warmup W]
+//                          [--modes none,bpf,audit,auditd]
+//
+// --modes (default none,bpf) lists what each round runs, side by side: none
+// (the baseline), bpf and audit (procsql loaded with PROCSQL_BACKEND set to
+// that), auditd (Debian's auditd running with one execve rule, counting the
+// marker's EXECVE records in its log). Ratios are against none.
 //
 // Each round runs N short-lived execs of `PROGRAM <round-marker> <i>` spread
 // over T worker threads (default: one per online CPU), each worker doing
@@ -33,6 +39,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <algorithm>
 #include <atomic>
@@ -65,6 +72,7 @@ struct Options {
   SpawnMethod spawn = SpawnMethod::kPosixSpawn;
   std::string program = "/bin/true";
   int64_t warmup = 1000;
+  std::vector<std::string> modes = {"none", "bpf"};
 };
 
 [[noreturn]] void Usage(const char *msg) {
@@ -72,7 +80,8 @@ struct Options {
   std::fprintf(stderr,
                "usage: exec_storm --execs N --rounds R [--extension PATH]\n"
                "                  [--threads T] [--spawn posix_spawn|vfork|fork]\n"
-               "                  [--program PATH] [--warmup W]\n");
+               "                  [--program PATH] [--warmup W]\n"
+               "                  [--modes none,bpf,audit,auditd]\n");
   std::exit(2);
 }
 
@@ -113,6 +122,19 @@ Options ParseArgs(int argc, char **argv) {
       else if (v == "vfork") o.spawn = SpawnMethod::kVfork;
       else if (v == "fork") o.spawn = SpawnMethod::kFork;
       else Usage("--spawn must be posix_spawn, vfork or fork");
+    } else if (a == "--modes") {
+      o.modes.clear();
+      std::string v = value();
+      for (size_t at = 0; at <= v.size();) {
+        size_t comma = std::min(v.find(',', at), v.size());
+        std::string m = v.substr(at, comma - at);
+        if (m != "none" && m != "bpf" && m != "audit" && m != "auditd")
+          Usage("--modes takes none, bpf, audit and auditd, comma-separated");
+        o.modes.push_back(m);
+        at = comma + 1;
+      }
+      if (std::find(o.modes.begin(), o.modes.end(), "none") == o.modes.end())
+        Usage("--modes must include none (the baseline)");
     } else if (a == "-h" || a == "--help") {
       Usage(nullptr);
     } else {
@@ -313,6 +335,57 @@ std::string Marker(int round) {
   return buf;
 }
 
+
+// Runs a command; its exit status (-1 if it could not run).
+int Run(const std::string &cmd) {
+  int rc = std::system(cmd.c_str());
+  return rc < 0 ? -1 : WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+// The pid registered as the audit daemon (auditctl -s), 0 when none.
+long AuditPid() {
+  FILE *f = popen("/usr/sbin/auditctl -s 2>/dev/null", "r");
+  if (!f) return -1;
+  char line[256];
+  long pid = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "pid %ld", &pid) == 1) break;
+  pclose(f);
+  return pid;
+}
+
+// Lines of auditd's log from byte `from` holding `marker` (each exec logs one
+// EXECVE record with the marker as an argument).
+int64_t CountInAuditLog(const std::string &marker, long from) {
+  FILE *f = std::fopen("/var/log/audit/audit.log", "r");
+  if (!f) return 0;
+  std::fseek(f, from, SEEK_SET);
+  int64_t n = 0;
+  std::string line;
+  int c;
+  while ((c = std::fgetc(f)) != EOF) {
+    if (c != '\n') { line.push_back(static_cast<char>(c)); continue; }
+    if (line.compare(0, 13, "type=EXECVE m") == 0 && line.find(marker) != std::string::npos) n++;
+    line.clear();
+  }
+  std::fclose(f);
+  return n;
+}
+
+long FileSize(const char *path) {
+  FILE *f = std::fopen(path, "r");
+  if (!f) return 0;
+  std::fseek(f, 0, SEEK_END);
+  long n = std::ftell(f);
+  std::fclose(f);
+  return n;
+}
+
+struct ModeResult {
+  std::vector<double> rates, ratios;
+  int64_t issued = 0, captured = 0, lost = 0;
+};
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -321,10 +394,17 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "exec_storm: cannot execute %s\n", o.program.c_str());
     return 1;
   }
-  std::printf("exec_storm: %" PRId64 " execs x %d rounds, %u threads, %s of %s, extension %s\n",
+  std::string modes_text;
+  for (const auto &m : o.modes) modes_text += (modes_text.empty() ? "" : ",") + m;
+  std::printf("exec_storm: %" PRId64 " execs x %d rounds, %u threads, %s of %s, extension %s, modes %s\n",
               o.execs, o.rounds, o.threads, SpawnName(o.spawn), o.program.c_str(),
-              o.extension.c_str());
+              o.extension.c_str(), modes_text.c_str());
   std::fflush(stdout);
+  const bool uses_auditd = std::find(o.modes.begin(), o.modes.end(), "auditd") != o.modes.end();
+  if (uses_auditd && AuditPid() != 0) {
+    std::fprintf(stderr, "exec_storm: an audit daemon already runs; stop it for the auditd mode\n");
+    return 1;
+  }
 
   if (o.warmup > 0) {
     StormResult w = Storm(o, o.warmup, Marker(-1));
@@ -333,30 +413,61 @@ int main(int argc, char **argv) {
     std::fflush(stdout);
   }
 
-  std::vector<double> rate_without, rate_with, ratios;
-  int64_t issued_with = 0, captured_with = 0, failed_total = 0;
-  int64_t lost_total = 0;
+  std::map<std::string, ModeResult> results;
+  int64_t failed_total = 0;
   bool warned_capacity = false;
   int contaminated = 0;
+  const std::string rule_key = "procsql_bench_" + std::to_string(getpid());
 
   for (int round = 0; round < o.rounds; round++) {
-    double without = 0, with = 0;
-    // Even rounds: WITHOUT first; odd rounds: WITH first.
-    for (int pass = 0; pass < 2; pass++) {
-      bool attached = (pass == 1) == (round % 2 == 0);
-      std::string marker = Marker(round * 2 + pass);
-      if (!attached) {
+    std::map<std::string, double> rate;
+    // Each round starts at a different mode, so slow drift (page cache,
+    // thermal, other load) does not always favour the same one.
+    for (size_t k = 0; k < o.modes.size(); k++) {
+      const std::string &mode = o.modes[(k + round) % o.modes.size()];
+      std::string marker = Marker(round * 8 + static_cast<int>(k));
+      ModeResult &mr = results[mode];
+      if (mode == "none") {
         int foreign = CountProcsqlPrograms();
         StormResult r = Storm(o, o.execs, marker);
         foreign = std::max(foreign, CountProcsqlPrograms());
         failed_total += r.failed;
-        without = r.issued / r.seconds;
-        std::printf("round %d without: issued %" PRId64 " failed %" PRId64
-                    " wall %.3f s  %.0f execs/s%s\n",
-                    round + 1, r.issued, r.failed, r.seconds, without,
+        rate[mode] = r.issued / r.seconds;
+        std::printf("round %d none:   issued %" PRId64 " failed %" PRId64 " wall %.3f s  %.0f execs/s%s\n",
+                    round + 1, r.issued, r.failed, r.seconds, rate[mode],
                     foreign > 0 ? "  (NOTE: another process had procsql_ programs loaded)" : "");
         if (foreign > 0) contaminated++;
+      } else if (mode == "auditd") {
+        if (Run("/usr/sbin/auditctl -a always,exit -F arch=b64 -S execve -k " + rule_key + " >/dev/null") != 0 ||
+            Run("/usr/sbin/auditd") != 0) {
+          std::fprintf(stderr, "exec_storm: cannot start auditd with an execve rule\n");
+          Run("/usr/sbin/auditctl -D -k " + rule_key + " >/dev/null 2>&1");
+          return 1;
+        }
+        while (AuditPid() == 0) usleep(10000);
+        long from = FileSize("/var/log/audit/audit.log");
+        StormResult r = Storm(o, o.execs, marker);
+        // auditd writes asynchronously: wait until its count stops growing.
+        int64_t captured = 0, last = -1;
+        for (int quiet = 0; quiet < 10 && captured < r.issued;) {
+          usleep(200000);
+          captured = CountInAuditLog(marker, from);
+          quiet = captured == last ? quiet + 1 : 0;
+          last = captured;
+        }
+        Run("/usr/sbin/auditctl -D -k " + rule_key + " >/dev/null");
+        long pid = AuditPid();
+        if (pid > 0) kill(static_cast<pid_t>(pid), SIGTERM);
+        while (AuditPid() > 0) usleep(10000);
+        failed_total += r.failed;
+        rate[mode] = r.issued / r.seconds;
+        mr.issued += r.issued;
+        mr.captured += captured;
+        std::printf("round %d auditd: issued %" PRId64 " failed %" PRId64 " wall %.3f s  %.0f execs/s  logged %" PRId64
+                    " (%.2f%%)\n",
+                    round + 1, r.issued, r.failed, r.seconds, rate[mode], captured, 100.0 * captured / r.issued);
       } else {
+        setenv("PROCSQL_BACKEND", mode.c_str(), 1);
         auto a0 = std::chrono::steady_clock::now();
         Db db = Attach(o.extension);
         auto a1 = std::chrono::steady_clock::now();
@@ -380,38 +491,44 @@ int main(int argc, char **argv) {
         auto d0 = std::chrono::steady_clock::now();
         db.reset();
         auto d1 = std::chrono::steady_clock::now();
+        unsetenv("PROCSQL_BACKEND");
         failed_total += r.failed;
-        issued_with += r.issued;
-        captured_with += captured;
-        lost_total += lost;
-        with = r.issued / r.seconds;
-        std::printf("round %d with:    issued %" PRId64 " failed %" PRId64
+        mr.issued += r.issued;
+        mr.captured += captured;
+        mr.lost += lost;
+        rate[mode] = r.issued / r.seconds;
+        std::printf("round %d %-6s  issued %" PRId64 " failed %" PRId64
                     " wall %.3f s  %.0f execs/s  captured %" PRId64 " (%.2f%%)"
-                    "  lost_kernel +%" PRId64 "  overwritten +%" PRId64
+                    "  lost +%" PRId64 "  overwritten +%" PRId64
                     "  attach %.1f ms  count query %.1f ms  detach %.1f ms\n",
-                    round + 1, r.issued, r.failed, r.seconds, with, captured,
-                    100.0 * captured / r.issued, lost, overwritten, Ms(a0, a1), Ms(q0, q1),
-                    Ms(d0, d1));
+                    round + 1, (mode + ":").c_str(), r.issued, r.failed, r.seconds, rate[mode], captured,
+                    100.0 * captured / r.issued, lost, overwritten, Ms(a0, a1), Ms(q0, q1), Ms(d0, d1));
       }
       std::fflush(stdout);
     }
-    rate_without.push_back(without);
-    rate_with.push_back(with);
-    ratios.push_back(with / without);
+    for (const auto &m : o.modes) {
+      results[m].rates.push_back(rate[m]);
+      results[m].ratios.push_back(rate[m] / rate["none"]);
+    }
   }
 
-  std::printf("\nsummary over %d rounds of %" PRId64 " execs (%u threads, %s):\n", o.rounds,
-              o.execs, o.threads, SpawnName(o.spawn));
-  std::printf("  issued (with collector)   %" PRId64 "\n", issued_with);
-  std::printf("  captured                  %" PRId64 "\n", captured_with);
-  std::printf("  captured/issued           %.4f\n",
-              issued_with ? static_cast<double>(captured_with) / issued_with : 0.0);
-  std::printf("  lost in kernel            %" PRId64 "\n", lost_total);
-  std::printf("  execs/s without (median)  %.0f\n", Median(rate_without));
-  std::printf("  execs/s with (median)     %.0f\n", Median(rate_with));
-  std::printf("  throughput with/without   %.3f (median of per-round ratios)\n", Median(ratios));
+  std::printf("\nsummary over %d rounds of %" PRId64 " execs (%u threads, %s):\n", o.rounds, o.execs,
+              o.threads, SpawnName(o.spawn));
+  std::printf("  %-7s %10s %10s %10s %8s %12s %10s\n", "mode", "issued", "captured", "capt/iss", "lost",
+              "execs/s med", "ratio");
+  for (const auto &m : o.modes) {
+    const ModeResult &r = results[m];
+    if (m == "none") {
+      std::printf("  %-7s %10s %10s %10s %8s %12.0f %10s\n", m.c_str(), "-", "-", "-", "-", Median(r.rates), "1");
+    } else {
+      std::printf("  %-7s %10" PRId64 " %10" PRId64 " %10.4f %8" PRId64 " %12.0f %10.3f\n", m.c_str(), r.issued,
+                  r.captured, r.issued ? static_cast<double>(r.captured) / r.issued : 0.0, r.lost,
+                  Median(r.rates), Median(r.ratios));
+    }
+  }
+  std::printf("  (ratio: execs/s of the mode / execs/s of none, median of per-round ratios)\n");
   if (contaminated)
-    std::printf("  NOTE: %d WITHOUT passes ran while another process had procsql_ programs\n"
+    std::printf("  NOTE: %d baseline passes ran while another process had procsql_ programs\n"
                 "        loaded: those baselines include a collector's cost\n", contaminated);
   if (failed_total) std::printf("  FAILED spawns            %" PRId64 "\n", failed_total);
   return failed_total ? 1 : 0;
