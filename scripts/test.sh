@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, then builds and runs
 #   1. every unit, integration and documentation test (build/),
-#   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer (the
+#      fuzzer, sanitized already, runs once, in 1)
 #      (build-asan/; the stock sqlite3 and python3 get the runtimes preloaded),
 #   3. the store's tests and SQL-level concurrency stress under ThreadSanitizer
 #      (build-tsan/).
@@ -25,7 +26,7 @@ phase "AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"
 if PROCSQL_BUILD_DIR=build-asan scripts/build.sh -DPROCSQL_SANITIZE=address -DPROCSQL_BUILD_BENCH=OFF; then
   logs=build-asan/sanitizer-logs
   rm -rf "$logs" && mkdir -p "$logs"
-  (cd build-asan && ctest --output-on-failure --timeout 900 -E '^docs\.') || failed+=("asan tests")
+  (cd build-asan && ctest --output-on-failure --timeout 900 -E '^(docs|fuzz)\.') || failed+=("asan tests")
   if [ -n "$(ls -A "$logs")" ]; then
     echo "sanitizer reports from processes under test:" >&2
     cat "$logs"/* >&2
