@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, then builds and runs
 #   1. every unit, integration and documentation test (build/),
-#   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer (the
-#      fuzzer, sanitized already, runs once, in 1)
-#      (build-asan/; the stock sqlite3 and python3 get the runtimes preloaded),
+#   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
+#      (build-asan/; the stock sqlite3 and python3 get the runtimes preloaded;
+#      the fuzzer, sanitized on its own, runs only in 1),
 #   3. the store's tests and SQL-level concurrency stress under ThreadSanitizer
 #      (build-tsan/).
 # Needs root (BPF, audit, containers). With CI=true a test that cannot run
