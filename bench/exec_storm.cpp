@@ -342,17 +342,21 @@ int Run(const std::string &cmd) {
   return rc < 0 ? -1 : WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-// The pid registered as the audit daemon (auditctl -s), 0 when none.
-long AuditPid() {
+// A value `auditctl -s` shows ("pid", "enabled", "backlog_limit"); -1 if unknown.
+long AuditSetting(const char *name) {
   FILE *f = popen("/usr/sbin/auditctl -s 2>/dev/null", "r");
   if (!f) return -1;
   char line[256];
-  long pid = 0;
+  long value = -1;
+  const std::string format = std::string(name) + " %ld";
   while (std::fgets(line, sizeof line, f))
-    if (std::sscanf(line, "pid %ld", &pid) == 1) break;
+    if (std::sscanf(line, format.c_str(), &value) == 1) break;
   pclose(f);
-  return pid;
+  return value;
 }
+
+// The pid registered as the audit daemon, 0 when none.
+long AuditPid() { return std::max(0L, AuditSetting("pid")); }
 
 // Lines of auditd's log from byte `from` holding `marker` (each exec logs one
 // EXECVE record with the marker as an argument).
@@ -438,6 +442,8 @@ int main(int argc, char **argv) {
                     foreign > 0 ? "  (NOTE: another process had procsql_ programs loaded)" : "");
         if (foreign > 0) contaminated++;
       } else if (mode == "auditd") {
+        // auditd switches audit on and may change the backlog: put both back.
+        const long enabled = AuditSetting("enabled"), backlog = AuditSetting("backlog_limit");
         if (Run("/usr/sbin/auditctl -a always,exit -F arch=b64 -S execve -k " + rule_key + " >/dev/null") != 0 ||
             Run("/usr/sbin/auditd") != 0) {
           std::fprintf(stderr, "exec_storm: cannot start auditd with an execve rule\n");
@@ -459,6 +465,8 @@ int main(int argc, char **argv) {
         long pid = AuditPid();
         if (pid > 0) kill(static_cast<pid_t>(pid), SIGTERM);
         while (AuditPid() > 0) usleep(10000);
+        if (enabled >= 0 && backlog >= 0)
+          Run("/usr/sbin/auditctl -e " + std::to_string(enabled) + " -b " + std::to_string(backlog) + " >/dev/null");
         failed_total += r.failed;
         rate[mode] = r.issued / r.seconds;
         mr.issued += r.issued;
