@@ -319,6 +319,17 @@ void AuditSource::read_connector() {
 }
 
 void AuditSource::consume() {
+	// Runs on the consumer thread and on query threads (inside SQLite's
+	// xFilter): nothing may escape. An allocation failure loses this batch's
+	// processing, counted with the undecodable events.
+	try {
+		consume_batch();
+	} catch (...) {
+		undecodable_.fetch_add(1, std::memory_order_relaxed);
+	}
+}
+
+void AuditSource::consume_batch() {
 	// Connector events first: they precede the audit records of the same
 	// processes, whose rows they complete.
 	read_connector();

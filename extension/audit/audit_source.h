@@ -86,6 +86,7 @@ private:
 	void undo_settings();
 	void run();
 	void consume(); // under consume_mutex_
+	void consume_batch();
 	void on_proc_event(const ProcEvent& ev);
 	void on_record(uint32_t type, std::string_view text);
 	void on_event(const AuditEvent& event);
