@@ -601,6 +601,33 @@ bool AuditControl::delete_rule(const AuditRule& rule, std::string* error) {
 	}
 }
 
+namespace {
+
+// The datagrams queued on a non-blocking audit socket now (at most
+// kMaxDatagramsPerRead: a reader that never catches up still returns), each
+// record to on_record; ENOBUFS (the socket dropped records) counted.
+size_t read_queued_records(int fd, std::vector<uint8_t>* buf,
+                           const std::function<void(uint32_t, std::string_view)>& on_record, uint64_t* overruns) {
+	size_t count = 0;
+	for (size_t i = 0; i < AuditControl::kMaxDatagramsPerRead; i++) {
+		size_t size = 0;
+		const int r = receive_once(fd, buf, &size);
+		if (r == -1) {
+			if (overruns) {
+				++*overruns;
+			}
+			continue;
+		}
+		if (r <= 0) {
+			break;
+		}
+		count += audit_datagram_records(buf->data(), size, on_record);
+	}
+	return count;
+}
+
+} // namespace
+
 size_t AuditControl::read_records(const std::function<void(uint32_t, std::string_view)>& on_record,
                                   uint64_t* overruns) {
 	size_t count = 0;
@@ -614,21 +641,7 @@ size_t AuditControl::read_records(const std::function<void(uint32_t, std::string
 		on_record(record.first, record.second);
 		count++;
 	}
-	for (size_t i = 0; i < kMaxDatagramsPerRead; i++) {
-		size_t size = 0;
-		const int r = receive_once(fd_, &buf_, &size);
-		if (r == -1) {
-			if (overruns) {
-				++*overruns;
-			}
-			continue;
-		}
-		if (r <= 0) {
-			break;
-		}
-		count += audit_datagram_records(buf_.data(), size, on_record);
-	}
-	return count;
+	return count + read_queued_records(fd_, &buf_, on_record, overruns);
 }
 
 // ---------------------------------------------------------------------------
@@ -675,22 +688,7 @@ std::unique_ptr<AuditMulticast> AuditMulticast::open(size_t rcvbuf_bytes, std::s
 
 size_t AuditMulticast::read_records(const std::function<void(uint32_t, std::string_view)>& on_record,
                                     uint64_t* overruns) {
-	size_t count = 0;
-	for (size_t i = 0; i < AuditControl::kMaxDatagramsPerRead; i++) {
-		size_t size = 0;
-		const int r = receive_once(fd_, &buf_, &size);
-		if (r == -1) {
-			if (overruns) {
-				++*overruns;
-			}
-			continue;
-		}
-		if (r <= 0) {
-			break;
-		}
-		count += audit_datagram_records(buf_.data(), size, on_record);
-	}
-	return count;
+	return read_queued_records(fd_, &buf_, on_record, overruns);
 }
 
 } // namespace procsql
