@@ -23,6 +23,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <unistd.h>
+
 #include "audit/audit_decoder.h"
 #include "audit/audit_netlink.h"
 #include "audit/audit_reassembler.h"
@@ -77,10 +79,14 @@ public:
 	static constexpr int kDrainBoundMs = 250;
 
 	AuditSourceStats stats() const;
+	// Removes the rules and puts back the settings procsql changed, at the
+	// process's exit while the source is still alive (see audit_source.cpp).
+	void undo_at_exit();
 	// The live processes from /proc (start_time as the event tables give it).
 	bool read_processes(std::vector<LiveProcess>* out, std::string* error);
 
 private:
+	struct PendingFork;
 	AuditSource(const Config& config, const BootClock& clock, Stores stores);
 	bool open(const std::string& instance_id, std::string* error);
 	void undo_settings();
@@ -93,12 +99,25 @@ private:
 	void ingest_exec(AuditDecoded& d);
 	void ingest_call(AuditDecoded& d);
 	void ingest_exit_group(AuditDecoded& d);
+	struct PendingExit {
+		int32_t pid;
+		int64_t time_ns;
+		uint32_t status;
+		int64_t seen_ns; // Unix, when the connector reported it
+	};
 	void emit_exit(int32_t pid, int64_t time_ns, uint32_t status);
+	void flush_exits(int64_t now_ns, int32_t pid = 0);
+	void append_exit(const PendingExit& e);
 	void flush_unclaimed_forks(int64_t now_ns);
+	void append_unclaimed(const PendingFork& f); // a fork no record claimed: a row of its own
 	void read_connector(); // under consume_mutex_
 	void housekeeping(int64_t now_ns);
 	int64_t start_time_of(int32_t pid);
 	CachedProcess* observe(int32_t pid); // the entry, read from /proc when new
+	int32_t lone_thread(const CachedProcess& c, int64_t stamp_ns) const;
+	bool known_cgroup(const CachedProcess& c, int64_t time_ns, uint64_t* id);
+	void settle_namespaces(const CachedProcess& caller, const PendingFork& f, uint32_t created, bool sure);
+	void forget_threads(); // after a connector overrun
 	void remember_cgroup(const ProcInfo& info, int64_t now_ns);
 	int64_t mono_to_unix(int64_t mono_ns) const { return mono_ns + mono_offset_ns_; }
 
@@ -117,6 +136,7 @@ private:
 	mutable std::mutex consume_mutex_;
 	mutable std::mutex control_mutex_; // control_ is used by queries (status) and stats
 	int64_t mono_offset_ns_ = 0;
+	int32_t self_pid_ = int32_t(getpid());
 
 	// Settings procsql changed, restored at stop.
 	bool set_enabled_ = false;
@@ -124,19 +144,36 @@ private:
 	bool set_backlog_ = false;
 	uint32_t old_backlog_limit_ = 0;
 	bool rules_installed_ = false;
+	bool undone_ = false;
 	uint32_t lost_at_start_ = 0;
 
 	// Consumer state (under consume_mutex_).
 	AuditReassembler reassembler_;
 	ProcessCache cache_;
 	struct PendingFork {
-		int32_t child_pid, child_tgid, caller_tid, caller_tgid;
-		int64_t time_ns;            // Unix
-		int64_t seen_ns;            // Unix, when read (for the unclaimed timeout)
-		std::array<uint32_t, 8> ns; // the child's namespaces, 0 unknown
+		int32_t child_pid = 0, child_tgid = 0;
+		// The calling process: the child's own for a thread (the connector
+		// names a thread's real parent, its process's parent), else the
+		// connector's parent, which with CLONE_PARENT is the caller's parent.
+		int32_t caller_tgid = 0;
+		int32_t caller_tid = 0;     // 0 unknown
+		int32_t parent_tgid = 0;    // the connector's parent (the child's real parent)
+		int64_t time_ns = 0;        // Unix
+		int64_t seen_ns = 0;        // Unix, when read (for the unclaimed timeout)
+		std::array<uint32_t, 8> ns{}; // the child's namespaces, 0 unknown
+		int32_t child_ns_pid = 0;   // the child's pid in its own namespace, 0 unknown
+		bool child_has_cgroup = false;
+		uint64_t child_cgroup_id = 0; // the child's cgroup when /proc was read at the fork
+		// The caller's namespaces at the fork (a new process's parent): after
+		// its unshare and setns calls whose records arrive while this fork is
+		// unclaimed, as for CachedProcess::Exec::ns.
+		Namespaces caller_ns;
+		bool thread() const { return child_pid != child_tgid; }
 	};
 	std::deque<PendingFork> forks_; // in arrival order
+	std::deque<PendingExit> pending_exits_; // reported, row not yet written (see emit_exit)
 	std::vector<AuditEvent> done_;
+	std::vector<std::pair<uint32_t, std::string>> records_batch_; // read, not yet handled
 	std::vector<ProcEvent> proc_events_;
 	int64_t last_housekeeping_ns_ = 0;
 	int64_t last_sweep_ns_ = 0;

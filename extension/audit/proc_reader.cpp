@@ -83,26 +83,15 @@ ProcReader::ProcReader(std::string cgroup2_root, std::string proc_root)
     : cgroup2_root_(std::move(cgroup2_root)), proc_root_(std::move(proc_root)),
       ticks_per_second_(sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100) {}
 
+// The parts are read in the order the audit source needs them most from a
+// process that may be ending as it is read (cgroup for container
+// attribution, then NSpid, then stat, then the namespaces, which an exiting
+// process loses first); each is known on its own.
 ProcInfo ProcReader::read(int32_t pid) const {
 	ProcInfo info;
 	const std::string dir = proc_root_ + "/" + std::to_string(pid);
 	std::string text;
-	std::vector<std::string> f;
-	// Field numbers are those of proc(5); f[0] is field 3 (state).
-	if (!read_small(dir + "/stat", &text) || !stat_fields(text, &f) || f.size() < 20) {
-		return info;
-	}
 	int64_t v = 0;
-	if (parse_int64(f[1], &v)) {
-		info.parent = int32_t(v);
-	}
-	if (parse_int64(f[4], &v)) {
-		info.tty_nr = uint32_t(v);
-	}
-	if (parse_int64(f[19], &v)) {
-		info.start_ticks = uint64_t(v);
-	}
-	info.alive = true;
 
 	// cgroup v2: the "0::" line.
 	if (!cgroup2_root_.empty() && read_small(dir + "/cgroup", &text)) {
@@ -127,14 +116,6 @@ ProcInfo ProcReader::read(int32_t pid) const {
 		}
 	}
 
-	for (size_t i = 0; i < kProcNamespaceFiles.size(); i++) {
-		struct stat st {};
-		if (stat((dir + "/ns/" + kProcNamespaceFiles[i]).c_str(), &st) == 0) {
-			info.ns[i] = uint32_t(st.st_ino);
-			info.has_namespaces = true;
-		}
-	}
-
 	if (read_small(dir + "/status", &text)) {
 		size_t at = text.find("\nNSpid:");
 		if (at != std::string::npos) {
@@ -154,7 +135,70 @@ ProcInfo ProcReader::read(int32_t pid) const {
 			}
 		}
 	}
+
+	std::vector<std::string> f;
+	// Field numbers are those of proc(5); f[0] is field 3 (state).
+	if (read_small(dir + "/stat", &text) && stat_fields(text, &f) && f.size() >= 20) {
+		if (parse_int64(f[1], &v)) {
+			info.parent = int32_t(v);
+		}
+		if (parse_int64(f[4], &v)) {
+			info.tty_nr = uint32_t(v);
+		}
+		if (parse_int64(f[19], &v)) {
+			info.start_ticks = uint64_t(v);
+		}
+		info.alive = true;
+	}
+
+	const Namespaces n = namespaces(pid);
+	info.ns = n.ns;
+	info.pid_for_children = n.pid_for_children;
+	info.time_for_children = n.time_for_children;
+	info.has_namespaces = n.known;
 	return info;
+}
+
+// The inode number of a namespace link as readlink shows it ("net:[4026531840]"):
+// the same number stat gives, without making the kernel open the namespace
+// (stat follows the link to an nsfs inode, several times slower, and the
+// process read may be ending).
+static uint32_t ns_inode_at(int dirfd, const char* name) {
+	char buf[64];
+	const ssize_t n = readlinkat(dirfd, name, buf, sizeof(buf) - 1);
+	if (n <= 0) {
+		return 0;
+	}
+	buf[n] = '\0';
+	const char* open = std::strchr(buf, '[');
+	if (!open) {
+		return 0;
+	}
+	char* end = nullptr;
+	errno = 0;
+	const unsigned long long v = std::strtoull(open + 1, &end, 10);
+	if (errno != 0 || end == open + 1 || *end != ']' || v > 0xffffffffULL) {
+		return 0;
+	}
+	return uint32_t(v);
+}
+
+Namespaces ProcReader::namespaces(int32_t pid, int32_t tid) const {
+	Namespaces n;
+	const std::string dir = proc_root_ + "/" + std::to_string(pid) +
+	                        (tid != 0 ? "/task/" + std::to_string(tid) : std::string()) + "/ns";
+	const int fd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		return n;
+	}
+	for (size_t i = 0; i < kProcNamespaceFiles.size(); i++) {
+		n.ns[i] = ns_inode_at(fd, kProcNamespaceFiles[i]);
+		n.known = n.known || n.ns[i] != 0;
+	}
+	n.pid_for_children = ns_inode_at(fd, "pid_for_children");
+	n.time_for_children = ns_inode_at(fd, "time_for_children");
+	close(fd);
+	return n;
 }
 
 bool ProcReader::start_ticks(int32_t pid, uint64_t* out) const {
@@ -199,6 +243,22 @@ bool ProcReader::comm(int32_t pid, std::string* out) const {
 std::vector<int32_t> ProcReader::pids() const {
 	std::vector<int32_t> out;
 	DIR* d = opendir(proc_root_.c_str());
+	if (!d) {
+		return out;
+	}
+	while (dirent* e = readdir(d)) {
+		int64_t v = 0;
+		if (parse_int64(e->d_name, &v) && v > 0) {
+			out.push_back(int32_t(v));
+		}
+	}
+	closedir(d);
+	return out;
+}
+
+std::vector<int32_t> ProcReader::tasks(int32_t pid) const {
+	std::vector<int32_t> out;
+	DIR* d = opendir((proc_root_ + "/" + std::to_string(pid) + "/task").c_str());
 	if (!d) {
 		return out;
 	}

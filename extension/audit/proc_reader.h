@@ -16,7 +16,20 @@ namespace procsql {
 // Namespace kinds in kNamespaceNames order (lifecycle_event.h).
 constexpr std::array<const char*, 8> kProcNamespaceFiles = {"mnt", "uts", "ipc", "user", "pid", "net", "cgroup", "time"};
 
+// A process's namespaces: its own (kProcNamespaceFiles order, inode
+// numbers, 0 where unreadable) and, for pid and time, those its children are
+// born in, which are what setns and unshare change for those two kinds.
+struct Namespaces {
+	bool known = false;
+	std::array<uint32_t, 8> ns{};
+	uint32_t pid_for_children = 0, time_for_children = 0;
+	uint32_t for_children(size_t kind) const {
+		return kind == 4 ? pid_for_children : kind == 7 ? time_for_children : ns[kind];
+	}
+};
+
 struct ProcInfo {
+	// Each part is known on its own (a process may end while it is read).
 	bool alive = false;          // /proc/PID/stat could be read
 	uint64_t start_ticks = 0;    // field 22 of /proc/PID/stat: clock ticks after boot
 	int32_t parent = 0;
@@ -26,9 +39,22 @@ struct ProcInfo {
 	std::string cgroup_path;     // below the cgroup v2 root ("/system.slice/...")
 	bool has_namespaces = false;
 	std::array<uint32_t, 8> ns{}; // namespace inode numbers, 0 where unreadable
+	// pid_for_children and time_for_children (0 unreadable): what setns and
+	// unshare of CLONE_NEWPID / CLONE_NEWTIME change, the caller's own pid and
+	// time namespaces staying as they were.
+	uint32_t pid_for_children = 0, time_for_children = 0;
 	int32_t ns_pid = 0;          // the last NSpid entry (0 unknown)
 	uint32_t uid = 0;            // real uid (status "Uid:")
 	bool has_uid = false;
+
+	Namespaces namespaces() const {
+		Namespaces n;
+		n.known = alive && has_namespaces;
+		n.ns = ns;
+		n.pid_for_children = pid_for_children;
+		n.time_for_children = time_for_children;
+		return n;
+	}
 };
 
 class ProcReader {
@@ -38,6 +64,9 @@ public:
 
 	// stat, cgroup, namespaces, NSpid and uid of one process.
 	ProcInfo read(int32_t pid) const;
+	// The namespaces alone (known false when the process is gone); of one
+	// of its threads when tid is not 0 (namespaces are per thread).
+	Namespaces namespaces(int32_t pid, int32_t tid = 0) const;
 	// /proc/PID/stat's start time alone (false when the process is gone).
 	bool start_ticks(int32_t pid, uint64_t* out) const;
 	// Unix ns of a start time in clock ticks (exact to the tick: 10 ms at USER_HZ 100).
@@ -47,6 +76,8 @@ public:
 	bool comm(int32_t pid, std::string* out) const;
 	// The pids in /proc now.
 	std::vector<int32_t> pids() const;
+	// The threads (tids) of one process in /proc/PID/task now; empty when gone.
+	std::vector<int32_t> tasks(int32_t pid) const;
 
 private:
 	std::string cgroup2_root_;
