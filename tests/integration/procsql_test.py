@@ -45,23 +45,70 @@ IN_CI = os.environ.get("CI") == "true"
 BACKEND = os.environ.get("PROCSQL_TEST_BACKEND", "bpf")
 AUDIT = BACKEND == "audit"
 
-# Columns the audit backend cannot fill (README, "The audit backend"): they
-# may read NULL there, and a shared test checks them only when they are not.
+# Columns the audit backend may leave NULL (README, "The audit backend"), and
+# why; a shared test accepts NULL for one of these only on audit, and checks
+# the value whenever there is one. Everything else audit fills as eBPF does.
 AUDIT_MAY_BE_NULL = {
-    "process_events": {"tid", "start_time", "parent_path", "cgroup_id",
-                       "mnt_ns", "pid_ns", "ns_pid", "container_id",
-                       "mode", "owner_uid", "owner_gid", "inode"},
-    "clone_events": {"tid", "flags", "flags_text", "new_namespaces",
-                     "child_pid", "child_tid", "child_start_time",
-                     "cgroup_id", "mnt_ns", "pid_ns", "container_id"},
-    "process_exits": {"start_time", "duration_ns", "path", "cgroup_id",
-                      "container_id"},
+    "process_events": {
+        # Audit names the process, not the thread; the connector's thread
+        # reports name it unless a multi-threaded process execs and the old
+        # leader's exit is reported under the exec'ing thread's tid.
+        "tid",
+        # Read from /proc when the connector reports the fork or exec: NULL
+        # when the process had already ended (and container_id with them).
+        "cgroup_id", "mnt_ns", "pid_ns", "ns_pid", "container_id",
+    },
+    "clone_events": {
+        # The calling thread: the connector names it for a new process (not
+        # with CLONE_PARENT), else it is known only for a one-thread caller.
+        "tid",
+        # clone3 passes its flags in memory audit does not log.
+        "flags", "flags_text",
+        # clone3: from the child's namespaces (NULL when it ended before /proc
+        # was read); setns: from the caller's after the call (NULL when it
+        # ended before it exec'd, forked again or /proc was read).
+        "new_namespaces",
+        # The caller's, from /proc: NULL when it ended before it was read.
+        "cgroup_id", "mnt_ns", "pid_ns", "container_id",
+    },
+    "process_exits": {
+        # From /proc while the process lived: NULL when it was never read.
+        "cgroup_id", "container_id",
+    },
 }
 
 
 def may_be_null(table, column):
     """True when `column` of `table` may be NULL on the backend under test."""
     return AUDIT and column in AUDIT_MAY_BE_NULL.get(table, set())
+
+
+class _AllowedNull:
+    """A NULL the backend under test may give (may_be_null): it passes any
+    comparison, so `assertEqual(nullable(row, T, C), want)` (or
+    assertNotEqual) checks the value whenever there is one."""
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return True
+
+    __hash__ = None
+
+    def __repr__(self):
+        return "NULL (allowed on %s)" % BACKEND
+
+
+ALLOWED_NULL = _AllowedNull()
+
+
+def nullable(row, table, column):
+    """row[column], or ALLOWED_NULL when it is NULL and may be (may_be_null)."""
+    value = row[column]
+    if value is None and may_be_null(table, column):
+        return ALLOWED_NULL
+    return value
 
 # The columns of process_events, in order (issue 2, and container_id from issue 5).
 PROCESS_EVENTS_COLUMNS = [
@@ -391,6 +438,49 @@ def own_prog_ids():
         except OSError:
             continue
     return ids
+
+
+# --------------------------------------------------------------------------
+# The audit backend's traces on the machine (what eBPF's programs are there).
+
+AUDITCTL = "/usr/sbin/auditctl"
+NETLINK_AUDIT, NETLINK_CONNECTOR = 9, 11
+
+
+def own_audit_sockets():
+    """Netlink sockets of the audit backend this process holds: NETLINK_AUDIT
+    (the control socket, the record reader) and NETLINK_CONNECTOR (process
+    events), from /proc/net/netlink matched by inode with /proc/self/fd.
+    Closing them is synchronous."""
+    protocol_of = {}
+    with open("/proc/net/netlink") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if len(fields) >= 10 and int(fields[1]) in (NETLINK_AUDIT, NETLINK_CONNECTOR):
+                protocol_of[fields[9]] = int(fields[1])
+    held = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink("/proc/self/fd/" + fd)
+        except OSError:
+            continue
+        m = re.match(r"socket:\[(\d+)\]$", target)
+        if m and m.group(1) in protocol_of:
+            held.append("fd %s -> netlink protocol %d" % (fd, protocol_of[m.group(1)]))
+    return held
+
+
+def audit_rules_with_key(key):
+    """The audit rules (`auditctl -l` lines) that carry this key."""
+    out = run_cmd([AUDITCTL, "-l"]).stdout.decode()
+    return {l for l in out.splitlines() if l.endswith(" key=" + key)}
+
+
+def audit_daemon_pid():
+    """The pid registered as the audit daemon (0: none)."""
+    out = run_cmd([AUDITCTL, "-s"]).stdout.decode()
+    return int(re.search(r"^pid (\d+)$", out, re.M).group(1))
 
 
 # --------------------------------------------------------------------------

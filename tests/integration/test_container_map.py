@@ -33,7 +33,7 @@ import unittest
 from container_layouts import (clean_procsql_env, containerd_container, crio_container,
                                docker_container, rows)
 from containers import RUNC_ROOT, Container, require_runc
-from procsql_test import ProcsqlTestCase, marker, python_connect_and_load
+from procsql_test import ProcsqlTestCase, marker, may_be_null, nullable, python_connect_and_load
 
 MAP_COLUMNS = ["cgroup_id", "cgroup_path", "container_id", "runtime", "container_name",
                "image", "pod_uid", "pod_name", "pod_namespace", "created_time",
@@ -78,7 +78,11 @@ class ContainerMapTest(ProcsqlTestCase):
                         "WHERE argv LIKE ? ORDER BY eid", ("%" + m + "%",))
         inside = [e for e in ex if e["pid"] != host.pid]
         true_row = self.one([e for e in inside if e["comm"] == "true"], "exec in the container")
-        self.assertTrue(all(e["container_id"] == cid for e in inside), ex)
+        # Audit: true's container_id is NULL when it ended before /proc
+        # showed its cgroup (the shell, still running, must be attributed).
+        self.assertTrue(all(nullable(e, "process_events", "container_id") == cid
+                            for e in inside), ex)
+        self.assertTrue([e for e in inside if e["container_id"] == cid], ex)
         host_row = self.one([e for e in ex if e["pid"] == host.pid], "host exec")
         self.assertIsNone(host_row["container_id"])
         # The clone that made the command's process (the shell forking it),
@@ -90,7 +94,8 @@ class ContainerMapTest(ProcsqlTestCase):
         exit_ = self.one(rows(conn, "SELECT container_id, exit_code FROM process_exits "
                                     "WHERE pid = ? AND start_time = ?",
                               (true_row["pid"], true_row["start_time"])), "exit row")
-        self.assertEqual((exit_["container_id"], exit_["exit_code"]), (cid, 0))
+        self.assertEqual((nullable(exit_, "process_exits", "container_id"), exit_["exit_code"]),
+                         (cid, 0))
         host_clone = self.one(rows(conn, "SELECT container_id FROM clone_events WHERE "
                                          "child_pid = ?", (host.pid,)), "host clone")
         self.assertIsNone(host_clone["container_id"])
@@ -203,7 +208,8 @@ class ContainerMapTest(ProcsqlTestCase):
              "pod_namespace": facts["namespace"], "removed_time": None})
         ex = self.one(rows(conn, "SELECT container_id FROM process_events WHERE argv LIKE ? "
                                  "AND path = '/bin/busybox'", ("%" + m + "%",)), "exec row")
-        self.assertEqual(ex["container_id"], facts["id"])
+        # Audit: NULL when true had ended before /proc showed its cgroup.
+        self.assertEqual(nullable(ex, "process_events", "container_id"), facts["id"])
         c.send(b"go\n")
         self.assertEqual(c.wait(), 0)
 
@@ -239,7 +245,9 @@ class ContainerMapTest(ProcsqlTestCase):
         ex = rows(conn, "SELECT pid, comm, container_id FROM process_events WHERE argv LIKE ? "
                         "ORDER BY eid", ("%" + m + "%",))
         print(json.dumps(ex, indent=1))
-        self.assertEqual([(e["comm"], e["container_id"]) for e in ex],
+        # Audit: true's is NULL when it ended before /proc showed its cgroup.
+        self.assertEqual([(e["comm"], e["container_id"] if e["comm"] == "sh"
+                           else nullable(e, "process_events", "container_id")) for e in ex],
                          [("sh", c.id), ("true", c.id)],
                          "execs of a plain runc container (the entrypoint sh is pid %d)" % init)
 
@@ -253,6 +261,15 @@ class ContainerMapTest(ProcsqlTestCase):
         c, cid = docker_container(self, ["/bin/true", m])
         self.assertEqual(c.run().returncode, 0, c.errors)
         c.cleanup()  # runc delete, right after
+        ex = self.one(rows(conn, "SELECT cgroup_id FROM process_events WHERE argv LIKE ?",
+                           ("%" + m + "%",)), "exec row")
+        if ex["cgroup_id"] is None and may_be_null("process_events", "cgroup_id"):
+            # Audit: true ended before /proc showed its cgroup; the removed
+            # container is still listed.
+            gone = self.one(self.map_rows(conn, cid), "container_map row")
+            self.assertEqual(gone["runtime"], "docker")
+            self.assertIsNotNone(gone["removed_time"])
+            return
         joined = rows(conn, "SELECT e.pid, e.container_id, m.runtime, m.removed_time, "
                             "m.created_time, e.time_ns FROM process_events e "
                             "JOIN container_map m ON m.cgroup_id = e.cgroup_id "
@@ -274,7 +291,8 @@ class ContainerMapTest(ProcsqlTestCase):
         self.assertEqual(self.map_rows(conn, cid), [], "removed container kept with grace 0")
         ex = rows(conn, "SELECT container_id FROM process_events WHERE argv LIKE ? "
                         "AND comm = 'true'", ("%" + m + "%",))
-        self.assertEqual([e["container_id"] for e in ex], [cid])
+        # Audit: NULL when true ended before /proc showed its cgroup.
+        self.assertEqual([nullable(e, "process_events", "container_id") for e in ex], [cid])
 
 
 if __name__ == "__main__":
