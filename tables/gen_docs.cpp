@@ -1,23 +1,54 @@
-// Prints the table reference generated from tables/schema.h, or, with
-// --check README.md, fails when the README's generated section differs (so the
-// docs cannot drift from the schema).
+// Prints the README sections generated from the schema (tables/schema.h: the
+// table reference; tables/unknown_columns.h: what each backend cannot know),
+// or, with --check README.md, fails when a generated section of the README
+// differs (so the docs cannot drift from the code); --update rewrites them.
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "schema.h"
+#include "unknown_columns.h"
 
 namespace {
-const char kBegin[] = "<!-- BEGIN GENERATED TABLES (procsql_gen_docs) -->\n";
-const char kEnd[] = "<!-- END GENERATED TABLES -->";
+struct Section {
+	std::string begin, end, body;
+};
+
+// Replaces the body between the section's markers; false when they are missing.
+bool splice(std::string* readme, const Section& s, bool* changed) {
+	const size_t begin = readme->find(s.begin);
+	const size_t end = readme->find(s.end);
+	if (begin == std::string::npos || end == std::string::npos || end < begin) {
+		return false;
+	}
+	const size_t body = begin + s.begin.size();
+	if (readme->compare(body, end - body, s.body) != 0) {
+		readme->replace(body, end - body, s.body);
+		*changed = true;
+	}
+	return true;
+}
 } // namespace
 
 int main(int argc, char** argv) {
-	const std::string generated = procsql::tables_markdown();
+	std::string error;
+	const std::vector<Section> sections = {
+	    {"<!-- BEGIN GENERATED TABLES (procsql_gen_docs) -->\n", "<!-- END GENERATED TABLES -->",
+	     procsql::tables_markdown()},
+	    {"<!-- BEGIN GENERATED UNKNOWN COLUMNS (procsql_gen_docs) -->\n", "<!-- END GENERATED UNKNOWN COLUMNS -->",
+	     procsql::unknown_columns_markdown(&error)},
+	};
+	if (!error.empty()) {
+		std::cerr << error;
+		return 1;
+	}
 	const std::string mode = argc > 1 ? argv[1] : "";
 	if (mode.empty()) {
-		std::cout << generated;
+		for (const Section& s : sections) {
+			std::cout << s.body << "\n";
+		}
 		return 0;
 	}
 	if ((mode != "--check" && mode != "--update") || argc != 3) {
@@ -27,23 +58,26 @@ int main(int argc, char** argv) {
 	std::ifstream in(argv[2]);
 	std::stringstream buf;
 	buf << in.rdbuf();
-	std::string readme = buf.str();
-	const size_t begin = readme.find(kBegin);
-	const size_t end = readme.find(kEnd);
-	if (!in || begin == std::string::npos || end == std::string::npos || end < begin) {
-		std::cerr << argv[2] << ": no generated tables section (" << kBegin << "... " << kEnd << ")\n";
+	if (!in) {
+		std::cerr << argv[2] << ": cannot be read\n";
 		return 1;
 	}
-	const size_t body = begin + sizeof(kBegin) - 1;
-	if (readme.compare(body, end - body, generated) == 0) {
+	std::string readme = buf.str();
+	bool changed = false;
+	for (const Section& s : sections) {
+		if (!splice(&readme, s, &changed)) {
+			std::cerr << argv[2] << ": no generated section (" << s.begin << "... " << s.end << ")\n";
+			return 1;
+		}
+	}
+	if (!changed) {
 		return 0;
 	}
 	if (mode == "--check") {
-		std::cerr << argv[2] << ": the table reference is out of date; run procsql_gen_docs --update " << argv[2]
+		std::cerr << argv[2] << ": a generated section is out of date; run procsql_gen_docs --update " << argv[2]
 		          << "\n";
 		return 1;
 	}
-	readme.replace(body, end - body, generated);
 	std::ofstream(argv[2]) << readme;
 	return 0;
 }

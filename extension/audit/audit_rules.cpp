@@ -566,7 +566,7 @@ bool install_rules(AuditControl& control, const std::string& key, bool threads, 
 				         std::to_string(added.size()) + " rules added before were deleted again)";
 				return false;
 			}
-			// As the kernel will list it: flags carry the prepend bit.
+			// As the kernel will list it (flags and action set), to delete it again on failure.
 			std::vector<uint8_t> data = add.data;
 			const uint32_t flags = add.list, action = add.action;
 			std::memcpy(data.data() + offsetof(struct audit_rule_data, flags), &flags, sizeof(flags));

@@ -33,7 +33,7 @@ bool read_start_ticks(int pid, uint64_t* out);
 // The syscalls procsql's rules select: execve execveat clone clone3 fork vfork unshare setns exit_group
 // (those the arch has). One `always,exit` rule per architecture (b64 and b32 on x86_64 — use
 // audit_detect_machine / MACH_86_64 -> also MACH_X86) listing all of them with -k key, preceded
-// (prepended, AUDIT_FILTER_PREPEND) by a `never,exit` rule per arch for clone with a0 & CLONE_THREAD
+// (appended just before them, never prepended) by a `never,exit` rule per arch for clone with a0 & CLONE_THREAD
 // unless threads=true (clone3 cannot be filtered: its flags are behind a pointer).
 struct RuleArch {
 	int machine = -1;         // libaudit machine_t
@@ -70,7 +70,7 @@ struct InstallPlan {
 	std::vector<std::string> stale_keys;    // dead instances' keys among the deletes (own key not included)
 	struct Add {
 		std::vector<uint8_t> data;
-		uint32_t list = 0;                  // AUDIT_FILTER_EXIT, | AUDIT_FILTER_PREPEND for the never rules
+		uint32_t list = 0;                  // AUDIT_FILTER_EXIT
 		uint32_t action = 0;
 	};
 	std::vector<Add> adds;                  // in the order to add them
@@ -98,7 +98,7 @@ std::vector<std::string> shadowing_rules(const std::vector<AuditRule>& rules, co
 bool locked_rules_suffice(const std::vector<AuditRule>& rules, const std::vector<RuleArch>& arches);
 // enabled: AuditStatus::enabled (2 = locked). Deletes: the own key's rules
 // (a previous install of this very instance) and the stale ones. Adds: the
-// never rules (prepended, so first) then the always rules. Locked: nothing to
+// never rules then the always rules, all appended. Locked: nothing to
 // do when locked_rules_suffice, otherwise false and the message.
 bool plan_install(uint32_t enabled, const std::vector<AuditRule>& rules, const std::string& key, bool threads,
                   const std::vector<RuleArch>& arches, const AliveFn& alive, InstallPlan* out,

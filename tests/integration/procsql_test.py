@@ -45,37 +45,35 @@ IN_CI = os.environ.get("CI") == "true"
 BACKEND = os.environ.get("PROCSQL_TEST_BACKEND", "bpf")
 AUDIT = BACKEND == "audit"
 
-# Columns the audit backend may leave NULL (README, "The audit backend"), and
-# why; a shared test accepts NULL for one of these only on audit, and checks
-# the value whenever there is one. Everything else audit fills as eBPF does.
-AUDIT_MAY_BE_NULL = {
-    "process_events": {
-        # Audit names the process, not the thread; the connector's thread
-        # reports name it unless a multi-threaded process execs and the old
-        # leader's exit is reported under the exec'ing thread's tid.
-        "tid",
-        # Read from /proc when the connector reports the fork or exec: NULL
-        # when the process had already ended (and container_id with them).
-        "cgroup_id", "mnt_ns", "pid_ns", "ns_pid", "container_id",
-    },
-    "clone_events": {
-        # The calling thread: the connector names it for a new process (not
-        # with CLONE_PARENT), else it is known only for a one-thread caller.
-        "tid",
-        # clone3 passes its flags in memory audit does not log.
-        "flags", "flags_text",
-        # clone3: from the child's namespaces (NULL when it ended before /proc
-        # was read); setns: from the caller's after the call (NULL when it
-        # ended before it exec'd, forked again or /proc was read).
-        "new_namespaces",
-        # The caller's, from /proc: NULL when it ended before it was read.
-        "cgroup_id", "mnt_ns", "pid_ns", "container_id",
-    },
-    "process_exits": {
-        # From /proc while the process lived: NULL when it was never read.
-        "cgroup_id", "container_id",
-    },
-}
+README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
+
+
+def _unknown_columns(backend):
+    """{table: {column}} that the README's generated table of what each
+    backend cannot know (tables/unknown_columns.cpp) lists for `backend`."""
+    with open(README, encoding="utf-8") as f:
+        text = f.read()
+    begin = text.index("<!-- BEGIN GENERATED UNKNOWN COLUMNS")
+    end = text.index("<!-- END GENERATED UNKNOWN COLUMNS -->")
+    cell = 2 if backend == "bpf" else 3
+    out = {}
+    for line in text[begin:end].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        if len(cells) != 4 or not cells[0].startswith("`"):
+            continue
+        if cells[cell] != "always known":
+            out.setdefault(cells[0].strip("`"), set()).add(cells[1].strip("`"))
+    if not out:
+        raise RuntimeError("README.md: no unknown-columns table for " + backend)
+    return out
+
+
+# Columns the audit backend may leave NULL: exactly those the README lists for
+# audit (with the reason). A shared test accepts NULL for one of these only on
+# audit, and checks the value whenever there is one. The eBPF run accepts no
+# such NULL: what makes eBPF's NULLs (kernel threads, a kernel without syscall
+# tracepoints) does not arise in these tests.
+AUDIT_MAY_BE_NULL = _unknown_columns("audit")
 
 
 def may_be_null(table, column):

@@ -78,7 +78,7 @@ class LoadErrorTest(ProcsqlTestCase):
         on the machine cannot disturb it."""
         import sqlite3
         require_root(self)
-        for var, value in (("PROCSQL_CAPACITY", "abc"), ("PROCSQL_BACKEND", "audit")):
+        for var, value in (("PROCSQL_CAPACITY", "abc"), ("PROCSQL_BACKEND", "ebpf")):
             with self.subTest(var=var):
                 os.environ[var] = value
                 try:
@@ -96,18 +96,11 @@ class LoadErrorTest(ProcsqlTestCase):
         conn.close()
         self.assertEqual(own_bpf_objects(), [])
 
-    def test_audit_backend_not_available(self):
-        """PROCSQL_BACKEND=audit is not implemented yet: a clear error."""
-        s = Script()
-        s.load()
-        s.query("SELECT 1 AS after_load")
-        r = s.run(env={"PROCSQL_BACKEND": "audit"}, check=False)
-        self.assert_clean_error(r, ["audit"])
-
     def test_good_values_load(self):
-        """The documented values load: backend auto/bpf, argv bound at both
-        ends of 256..262144, a custom capacity shows in procsql_stats."""
+        """The documented values load: backend auto/bpf/audit, argv bound at
+        both ends of 256..262144, a custom capacity shows in procsql_stats."""
         for env in ({"PROCSQL_BACKEND": "auto"}, {"PROCSQL_BACKEND": "bpf"},
+                    {"PROCSQL_BACKEND": "audit"},
                     {"PROCSQL_ARGV_BYTES": "256"}, {"PROCSQL_ARGV_BYTES": "262144"},
                     {"PROCSQL_CAPACITY": "5000"}):
             with self.subTest(env=env):
@@ -117,7 +110,8 @@ class LoadErrorTest(ProcsqlTestCase):
                 r = s.run(env=env)
                 self.assertEqual(r.stderr_lines(), [])
                 stats = stats_dict(r.rows(q))
-                self.assertEqual(stats["backend"], "bpf")
+                self.assertEqual(stats["backend"],
+                                 "audit" if env.get("PROCSQL_BACKEND") == "audit" else "bpf")
                 if "PROCSQL_CAPACITY" in env:
                     self.assertEqual(int(stats["process_events.capacity"]), 5000)
 

@@ -795,11 +795,17 @@ TEST_F(AuditKernel, EarlierNeverRuleReportedAsShadowing) {
 	ASSERT_TRUE(install_rules(*control_, own, false, &result, &error)) << error;
 	ASSERT_EQ(result.shadowing.size(), 1u);
 	EXPECT_EQ(result.shadowing[0], "never,exit arch=b64 syscalls=execve fields=3 key=" + quiet);
-	// Our never rules went before it, our always rules after.
+	// Ours were appended after it: the thread filter just before our always
+	// rules, so that it never hides thread clones from another tool's rules.
 	const std::string listed = run("auditctl -l");
-	EXPECT_LT(listed.find("-a never,exit -F arch=b64 -S clone -F a0&0x10000 -F key=" + own), listed.find(quiet))
-	    << listed;
-	EXPECT_LT(listed.find(quiet), listed.find("-a always,exit -F arch=b64 -S clone,")) << listed;
+	const size_t quiet_at = listed.find(quiet);
+	const size_t never_at = listed.find("-a never,exit -F arch=b64 -S clone -F a0&0x10000 -F key=" + own);
+	const size_t always_at = listed.find("-a always,exit -F arch=b64 -S clone,");
+	ASSERT_NE(quiet_at, std::string::npos) << listed;
+	ASSERT_NE(never_at, std::string::npos) << listed;
+	ASSERT_NE(always_at, std::string::npos) << listed;
+	EXPECT_LT(quiet_at, never_at) << listed;
+	EXPECT_LT(never_at, always_at) << listed;
 }
 
 // Records with our key on the read-only multicast group (what procsql reads

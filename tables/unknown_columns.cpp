@@ -1,0 +1,111 @@
+#include "unknown_columns.h"
+
+#include <cstring>
+
+#include "schema.h"
+
+namespace procsql {
+
+namespace {
+// The reasons audit shares between columns.
+const char kAuditProcRead[] =
+    "Read from `/proc/PID` when the process-events connector reports the fork or exec: NULL when the "
+    "process had already ended (audit records carry no cgroup, namespaces or start time).";
+const char kAuditCallerProcRead[] =
+    "The caller's, read from `/proc/PID`: NULL when it ended before it could be read.";
+const char kAuditExitProcRead[] =
+    "Read from `/proc/PID` while the process lived: NULL when procsql never could (it started and "
+    "ended between two reads, or before procsql loaded and was never seen alive).";
+const char kAuditFileInfo[] =
+    "From the executed file's `PATH` record: NULL when the event has no `PATH` item for it.";
+const char kAuditNoRecord[] =
+    "NULL for a fork no audit record claimed within 3 s (kernel threads, or records the kernel lost: "
+    "`audit.forks_without_record`).";
+
+const std::vector<UnknownColumn> kUnknownColumns = {
+    {"process_events", "tid", nullptr,
+     "Audit names the process, not the thread that called exec; the connector's thread reports name it "
+     "unless the process had several threads when it exec'd."},
+    {"process_events", "start_time", nullptr, kAuditProcRead},
+    {"process_events", "parent_path", "NULL for a kernel-thread parent.",
+     "The parent's executable, as procsql saw it exec or start, else read from `/proc`: NULL when the "
+     "parent had ended before procsql ever saw it."},
+    {"process_events", "mode", nullptr, kAuditFileInfo},
+    {"process_events", "owner_uid", nullptr, kAuditFileInfo},
+    {"process_events", "owner_gid", nullptr, kAuditFileInfo},
+    {"process_events", "inode", nullptr, kAuditFileInfo},
+    {"process_events", "cgroup_id", nullptr, kAuditProcRead},
+    {"process_events", "mnt_ns", nullptr, kAuditProcRead},
+    {"process_events", "pid_ns", nullptr, kAuditProcRead},
+    {"process_events", "ns_pid", nullptr, kAuditProcRead},
+    {"process_events", "syscall",
+     "Without syscall tracepoints (see the kernel floor) only fd-relative execs read `execveat`; the "
+     "others are NULL.",
+     nullptr},
+    {"process_events", "container_id", nullptr, "NULL when `cgroup_id` is."},
+    {"clone_events", "tid", nullptr,
+     "The calling thread: the connector names it for a new process (not with `CLONE_PARENT`); for "
+     "`unshare`, `setns` and failed calls it is known only when the caller has one thread."},
+    {"clone_events", "path", "NULL for a kernel thread.",
+     "NULL for a kernel thread, and for a caller procsql never saw exec or start that ended before "
+     "`/proc` was read."},
+    {"clone_events", "syscall",
+     "NULL for tasks the kernel makes itself (kernel threads, io workers), and for every new process "
+     "without syscall tracepoints.",
+     kAuditNoRecord},
+    {"clone_events", "flags", nullptr,
+     "`clone3` passes its flags in memory that audit does not log; also NULL for a fork without a record."},
+    {"clone_events", "flags_text", nullptr, "NULL when `flags` is."},
+    {"clone_events", "new_namespaces", nullptr,
+     "`clone3`: the namespaces the child has and its parent had not, NULL when the child ended before "
+     "`/proc` was read; `setns`: from the caller's namespaces after the call, NULL when it ended before "
+     "they could be read; also NULL for a fork without a record."},
+    {"clone_events", "cgroup_id", nullptr, kAuditCallerProcRead},
+    {"clone_events", "mnt_ns", nullptr, kAuditCallerProcRead},
+    {"clone_events", "pid_ns", nullptr, kAuditCallerProcRead},
+    {"clone_events", "container_id", nullptr, "NULL when `cgroup_id` is."},
+    {"process_exits", "start_time", nullptr, kAuditExitProcRead},
+    {"process_exits", "path", "NULL when the kernel had already released the process's memory map.",
+     "NULL when procsql never learnt the executable (see `start_time`)."},
+    {"process_exits", "duration_ns", nullptr, "NULL when `start_time` is."},
+    {"process_exits", "cgroup_id", nullptr, kAuditExitProcRead},
+    {"process_exits", "container_id", nullptr, "NULL when `cgroup_id` is."},
+};
+
+bool is_column(const char* table, const char* column) {
+	for (const TableDef* t : all_tables()) {
+		if (std::strcmp(t->name, table) != 0) {
+			continue;
+		}
+		for (size_t i = 0; i < t->column_count; i++) {
+			if (std::strcmp(t->columns[i].name, column) == 0) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+} // namespace
+
+const std::vector<UnknownColumn>& unknown_columns() { return kUnknownColumns; }
+
+std::string unknown_columns_markdown(std::string* error) {
+	std::string md = "| table | column | eBPF | audit |\n|---|---|---|---|\n";
+	for (const UnknownColumn& u : kUnknownColumns) {
+		if (!is_column(u.table, u.column)) {
+			*error += std::string("unknown_columns: ") + u.table + "." + u.column + " is not a column\n";
+		}
+		md += "| `";
+		md += u.table;
+		md += "` | `";
+		md += u.column;
+		md += "` | ";
+		md += u.bpf ? u.bpf : "always known";
+		md += " | ";
+		md += u.audit ? u.audit : "always known";
+		md += " |\n";
+	}
+	return md;
+}
+
+} // namespace procsql
