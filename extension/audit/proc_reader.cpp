@@ -1,6 +1,7 @@
 #include "audit/proc_reader.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -240,36 +241,30 @@ bool ProcReader::comm(int32_t pid, std::string* out) const {
 	return true;
 }
 
-std::vector<int32_t> ProcReader::pids() const {
+namespace {
+// The positive numbers among a directory's entries (pids in /proc, tids in
+// /proc/PID/task); none when it cannot be opened.
+std::vector<int32_t> numeric_entries(const std::string& dir) {
 	std::vector<int32_t> out;
-	DIR* d = opendir(proc_root_.c_str());
+	DIR* d = opendir(dir.c_str());
 	if (!d) {
 		return out;
 	}
 	while (dirent* e = readdir(d)) {
 		int64_t v = 0;
-		if (parse_int64(e->d_name, &v) && v > 0) {
+		if (parse_int64(e->d_name, &v) && v > 0 && v <= INT32_MAX) {
 			out.push_back(int32_t(v));
 		}
 	}
 	closedir(d);
 	return out;
 }
+} // namespace
+
+std::vector<int32_t> ProcReader::pids() const { return numeric_entries(proc_root_); }
 
 std::vector<int32_t> ProcReader::tasks(int32_t pid) const {
-	std::vector<int32_t> out;
-	DIR* d = opendir((proc_root_ + "/" + std::to_string(pid) + "/task").c_str());
-	if (!d) {
-		return out;
-	}
-	while (dirent* e = readdir(d)) {
-		int64_t v = 0;
-		if (parse_int64(e->d_name, &v) && v > 0) {
-			out.push_back(int32_t(v));
-		}
-	}
-	closedir(d);
-	return out;
+	return numeric_entries(proc_root_ + "/" + std::to_string(pid) + "/task");
 }
 
 std::string tty_from_device(uint32_t tty_nr) {
