@@ -36,6 +36,7 @@
 
 #include <linux/bpf.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -358,12 +359,36 @@ long AuditSetting(const char *name) {
 // The pid registered as the audit daemon, 0 when none.
 long AuditPid() { return std::max(0L, AuditSetting("pid")); }
 
-// Lines of auditd's log from byte `from` holding `marker` (each exec logs one
-// EXECVE record with the marker as an argument).
-int64_t CountInAuditLog(const std::string &marker, long from) {
-  FILE *f = std::fopen("/var/log/audit/audit.log", "r");
+// A config directory for one auditd pass: the system's auditd.conf with the
+// log in `dir` and rotation off, so that a pass's log is one file (Debian's
+// 8 MB rotation would otherwise split and drop a storm's records) and the
+// system's log is left alone. Everything else (format, flush, queue) is as
+// the system configures it. False when it cannot be written.
+bool WriteAuditdConfig(const std::string &dir) {
+  FILE *in = std::fopen("/etc/audit/auditd.conf", "r");
+  if (!in) return false;
+  FILE *out = std::fopen((dir + "/auditd.conf").c_str(), "w");
+  if (!out) {
+    std::fclose(in);
+    return false;
+  }
+  char line[1024];
+  while (std::fgets(line, sizeof line, in)) {
+    if (std::strncmp(line, "log_file", 8) == 0 || std::strncmp(line, "max_log_file_action", 19) == 0 ||
+        std::strncmp(line, "max_log_file ", 13) == 0)
+      continue;
+    std::fputs(line, out);
+  }
+  std::fprintf(out, "log_file = %s/audit.log\nmax_log_file = 0\nmax_log_file_action = ignore\n", dir.c_str());
+  std::fclose(in);
+  return std::fclose(out) == 0 && chmod((dir + "/auditd.conf").c_str(), 0640) == 0;
+}
+
+// Lines of an auditd log holding `marker` (each exec logs one EXECVE record
+// with the marker as an argument).
+int64_t CountInAuditLog(const std::string &log, const std::string &marker) {
+  FILE *f = std::fopen(log.c_str(), "r");
   if (!f) return 0;
-  std::fseek(f, from, SEEK_SET);
   int64_t n = 0;
   std::string line;
   int c;
@@ -372,15 +397,6 @@ int64_t CountInAuditLog(const std::string &marker, long from) {
     if (line.compare(0, 13, "type=EXECVE m") == 0 && line.find(marker) != std::string::npos) n++;
     line.clear();
   }
-  std::fclose(f);
-  return n;
-}
-
-long FileSize(const char *path) {
-  FILE *f = std::fopen(path, "r");
-  if (!f) return 0;
-  std::fseek(f, 0, SEEK_END);
-  long n = std::ftell(f);
   std::fclose(f);
   return n;
 }
@@ -444,36 +460,43 @@ int main(int argc, char **argv) {
       } else if (mode == "auditd") {
         // auditd switches audit on and may change the backlog: put both back.
         const long enabled = AuditSetting("enabled"), backlog = AuditSetting("backlog_limit");
-        if (Run("/usr/sbin/auditctl -a always,exit -F arch=b64 -S execve -k " + rule_key + " >/dev/null") != 0 ||
-            Run("/usr/sbin/auditd") != 0) {
+        char dir_template[] = "/tmp/exec_storm_auditd.XXXXXX";
+        const char *dir = mkdtemp(dir_template);
+        if (!dir || !WriteAuditdConfig(dir) ||
+            Run("/usr/sbin/auditctl -a always,exit -F arch=b64 -S execve -k " + rule_key + " >/dev/null") != 0 ||
+            Run(std::string("/usr/sbin/auditd -c ") + dir) != 0) {
           std::fprintf(stderr, "exec_storm: cannot start auditd with an execve rule\n");
           Run("/usr/sbin/auditctl -D -k " + rule_key + " >/dev/null 2>&1");
           return 1;
         }
+        const std::string log = std::string(dir) + "/audit.log";
         while (AuditPid() == 0) usleep(10000);
-        long from = FileSize("/var/log/audit/audit.log");
+        const long lost_before = AuditSetting("lost");
         StormResult r = Storm(o, o.execs, marker);
         // auditd writes asynchronously: wait until its count stops growing.
         int64_t captured = 0, last = -1;
         for (int quiet = 0; quiet < 10 && captured < r.issued;) {
           usleep(200000);
-          captured = CountInAuditLog(marker, from);
+          captured = CountInAuditLog(log, marker);
           quiet = captured == last ? quiet + 1 : 0;
           last = captured;
         }
+        const int64_t lost = AuditSetting("lost") - lost_before;
         Run("/usr/sbin/auditctl -D -k " + rule_key + " >/dev/null");
         long pid = AuditPid();
         if (pid > 0) kill(static_cast<pid_t>(pid), SIGTERM);
         while (AuditPid() > 0) usleep(10000);
+        Run(std::string("rm -rf ") + dir);
         if (enabled >= 0 && backlog >= 0)
           Run("/usr/sbin/auditctl -e " + std::to_string(enabled) + " -b " + std::to_string(backlog) + " >/dev/null");
         failed_total += r.failed;
         rate[mode] = r.issued / r.seconds;
         mr.issued += r.issued;
         mr.captured += captured;
+        mr.lost += lost;
         std::printf("round %d auditd: issued %" PRId64 " failed %" PRId64 " wall %.3f s  %.0f execs/s  logged %" PRId64
-                    " (%.2f%%)\n",
-                    round + 1, r.issued, r.failed, r.seconds, rate[mode], captured, 100.0 * captured / r.issued);
+                    " (%.2f%%)  kernel lost +%" PRId64 "\n",
+                    round + 1, r.issued, r.failed, r.seconds, rate[mode], captured, 100.0 * captured / r.issued, lost);
       } else {
         setenv("PROCSQL_BACKEND", mode.c_str(), 1);
         auto a0 = std::chrono::steady_clock::now();
