@@ -604,11 +604,14 @@ void AuditSource::on_proc_event(const ProcEvent& ev) {
 				c.ns = c.info.namespaces();
 				// Until then: /proc was read after the fork, maybe after the
 				// child's first unshare or setns too. A kind in which the child
-				// is where its parent's children are born is sure (a namespace
-				// the clone made, or the child entered, would differ).
+				// is where its parent's children are born, and so are its own
+				// children, is sure (a namespace the clone made, or the child
+				// entered, would differ; a setns or unshare of a pid or time
+				// namespace changes only the one for children).
 				const CachedProcess* parent = cache_.find(ev.parent_tgid);
 				for (size_t i = 0; parent && parent->ns.known && i < c.ns.ns.size(); i++) {
-					if (c.ns.ns[i] != 0 && c.ns.ns[i] == parent->ns.for_children(i)) {
+					const uint32_t born_in = parent->ns.for_children(i);
+					if (c.ns.ns[i] != 0 && c.ns.ns[i] == born_in && c.ns.for_children(i) == born_in) {
 						c.ns_unsure &= ~(1u << i);
 					}
 				}
