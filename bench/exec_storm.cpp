@@ -467,6 +467,7 @@ int main(int argc, char **argv) {
             Run(std::string("/usr/sbin/auditd -c ") + dir) != 0) {
           std::fprintf(stderr, "exec_storm: cannot start auditd with an execve rule\n");
           Run("/usr/sbin/auditctl -D -k " + rule_key + " >/dev/null 2>&1");
+          if (dir) Run(std::string("rm -rf ") + dir);
           return 1;
         }
         const std::string log = std::string(dir) + "/audit.log";

@@ -1,6 +1,7 @@
 #include "unknown_columns.h"
 
 #include <cstring>
+#include <vector>
 
 #include "schema.h"
 
@@ -86,8 +87,6 @@ bool is_column(const char* table, const char* column) {
 	return false;
 }
 } // namespace
-
-const std::vector<UnknownColumn>& unknown_columns() { return kUnknownColumns; }
 
 std::string unknown_columns_markdown(std::string* error) {
 	std::string md = "| table | column | eBPF | audit |\n|---|---|---|---|\n";

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <string>
-#include <vector>
 
 namespace procsql {
 
@@ -18,9 +17,7 @@ struct UnknownColumn {
 	const char* audit; // why audit may give NULL; nullptr: it always knows
 };
 
-const std::vector<UnknownColumn>& unknown_columns();
-
-// The Markdown table of unknown_columns(); every name is checked against the
+// The Markdown table of every such column; each name is checked against the
 // schema, and a name that is not a column makes *error non-empty.
 std::string unknown_columns_markdown(std::string* error);
 

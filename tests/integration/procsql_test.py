@@ -48,23 +48,22 @@ AUDIT = BACKEND == "audit"
 README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
 
 
-def _unknown_columns(backend):
+def _audit_unknown_columns():
     """{table: {column}} that the README's generated table of what each
-    backend cannot know (tables/unknown_columns.cpp) lists for `backend`."""
+    backend cannot know (tables/unknown_columns.cpp) lists for audit."""
     with open(README, encoding="utf-8") as f:
         text = f.read()
     begin = text.index("<!-- BEGIN GENERATED UNKNOWN COLUMNS")
     end = text.index("<!-- END GENERATED UNKNOWN COLUMNS -->")
-    cell = 2 if backend == "bpf" else 3
     out = {}
     for line in text[begin:end].splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]  # table, column, eBPF, audit
         if len(cells) != 4 or not cells[0].startswith("`"):
             continue
-        if cells[cell] != "always known":
+        if cells[3] != "always known":
             out.setdefault(cells[0].strip("`"), set()).add(cells[1].strip("`"))
     if not out:
-        raise RuntimeError("README.md: no unknown-columns table for " + backend)
+        raise RuntimeError("README.md: no unknown-columns table for audit")
     return out
 
 
@@ -73,7 +72,7 @@ def _unknown_columns(backend):
 # audit, and checks the value whenever there is one. The eBPF run accepts no
 # such NULL: what makes eBPF's NULLs (kernel threads, a kernel without syscall
 # tracepoints) does not arise in these tests.
-AUDIT_MAY_BE_NULL = _unknown_columns("audit")
+AUDIT_MAY_BE_NULL = _audit_unknown_columns()
 
 
 def may_be_null(table, column):
