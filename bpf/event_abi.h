@@ -73,6 +73,7 @@ enum procsql_kernel_counter {
 	PROCSQL_CNT_CALL_MARK_LOST = 9,    /* a syscall's mark could not be stored */
 	PROCSQL_CNT_CGROUP_RINGBUF_FULL = 10,
 	PROCSQL_CNT_CGROUP_NO_SCRATCH = 11,
+	PROCSQL_CNT_EXE_MEMO_LOST = 12,    /* an executable could not be remembered for its exit */
 	PROCSQL_CNT__MAX = 16,
 };
 

@@ -193,6 +193,9 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 			       PROCSQL_EXEC_PATH_TRUNCATED, use_loop);
 	ev->path_len = len;
 	off += len & 0x1fff;
+	/* After de_thread() the exec'ing task leads its thread group. */
+	procsql_remember_exe(task, ev->pid, ev->start_boot_ns, data, len,
+			     ev->flags & PROCSQL_EXEC_PATH_TRUNCATED, false);
 
 	/* The name as passed to exec ("./ls", "/dev/fd/3", the script). */
 	const char *filename = BPF_CORE_READ(bprm, filename);
@@ -259,8 +262,9 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 	}
 	if (off > PROCSQL_PATHS_AREA)
 		return 0;
-	if (argv_len > PROCSQL_ARGV_MAX)
-		argv_len = PROCSQL_ARGV_MAX;
+	/* No second clamp to PROCSQL_ARGV_MAX here: argv_len <= bound already,
+	 * and verifiers before 6.2 explore the impossible branch such a clamp
+	 * compiles to (umin > umax) and refuse the program on it. */
 	if (argv_len &&
 	    bpf_probe_read_user(&data[off], argv_len, (const void *)arg_start) != 0) {
 		ev->flags |= PROCSQL_EXEC_ARGV_UNREADABLE;

@@ -191,6 +191,12 @@ static __always_inline int procsql_handle_newtask(struct task_struct *child, __u
 	ev->result = up.nr;
 
 	procsql_send_clone(b, use_loop);
+	/* A new process runs its parent's executable until it execs: the path the
+	 * record carries (the caller's) is the child's too. A new thread shares
+	 * its group's memo. */
+	if (!(clone_flags & PROCSQL_CLONE_THREAD) && (ev->lc_flags & PROCSQL_LC_HAS_PATH))
+		procsql_remember_exe(child, ev->child_pid, ev->child_start_boot_ns, b->raw + sizeof(*ev),
+				     ev->path_len, ev->lc_flags & PROCSQL_LC_PATH_TRUNCATED, false);
 	return 0;
 }
 
@@ -378,9 +384,26 @@ static __always_inline int procsql_handle_exit(struct task_struct *task, bool us
 		ev->status = BPF_CORE_READ(sig, group_exit_code);
 	else
 		ev->status = BPF_CORE_READ(task, exit_code);
-	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+	struct task_struct *leader = task->group_leader;
 	bpf_probe_read_kernel_str(ev->comm, sizeof(ev->comm), &leader->comm);
-	__u16 len = procsql_task_exe(task, b->raw + sizeof(*ev), &ev->lc_flags, use_loop);
+	__u16 len = 0;
+	if (!remember_exe) {
+		len = procsql_task_exe(task, b->raw + sizeof(*ev), &ev->lc_flags, use_loop);
+	} else {
+		/* Before 6.16 the mm is gone by now: what exec or fork left. */
+		struct procsql_exe_memo *m = procsql_recall_exe(leader, ev->pid, start);
+		if (m) {
+			__u32 n = m->len;
+			if (n > PROCSQL_MEMO_PATH_MAX)
+				n = PROCSQL_MEMO_PATH_MAX;
+			bpf_probe_read_kernel(b->raw + sizeof(*ev), n, m->path);
+			len = n;
+			ev->lc_flags |= PROCSQL_LC_HAS_PATH;
+			if (m->truncated)
+				ev->lc_flags |= PROCSQL_LC_PATH_TRUNCATED;
+		}
+	}
+	procsql_forget_exe(leader, ev->pid);
 	ev->path_len = len;
 	__u32 size = sizeof(*ev) + (len & 0x1fff);
 	if (size > sizeof(*b))

@@ -7,6 +7,7 @@
  * the same start_boottime and resolves exe and cwd with the same walk as
  * exec capture. (argv is read by user space from /proc/PID/cmdline: the same
  * bytes, and reading another process's memory from BPF needs 5.18.)
+ * Each pass also seeds exe_memo.bpf.h's memo of processes that have none.
  */
 #ifndef PROCSQL_PROCESSES_BPF_H
 #define PROCSQL_PROCESSES_BPF_H
@@ -54,6 +55,12 @@ static __always_inline int procsql_handle_task(struct bpf_iter__task *ctx, bool 
 				       use_loop);
 	}
 	r->path_len = len;
+	/* Seeds the exit memo of a process that started before procsql (user
+	 * space runs this iterator once at start); a memo an exec or fork wrote
+	 * is newer and kept. */
+	if (exe && fs)
+		procsql_remember_exe(task, r->pid, r->start_boot_ns, data, len,
+				     r->flags & PROCSQL_EXEC_PATH_TRUNCATED, true);
 	off += len & 0x1fff;
 	len = 0;
 	if (fs) {

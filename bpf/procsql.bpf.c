@@ -5,6 +5,9 @@
  * programs themselves are in exec.bpf.h (process_events), lifecycle.bpf.h
  * (clone_events, process_exits) and cgroup.bpf.h (container_map).
  *
+ * exe_memo.bpf.h keeps each process's executable for its exit on kernels that
+ * tear the mm down before the exit tracepoint.
+ *
  * Programs that walk paths come in two variants, NAME (bpf_loop, kernel
  * >= 5.17) and NAME_nl (a bounded loop); user space loads one of each pair.
  */
@@ -54,6 +57,7 @@ static __always_inline void procsql_output(void *data, __u64 size, __u32 full_co
 		procsql_count(full_counter);
 }
 
+#include "exe_memo.bpf.h"
 #include "exec.bpf.h"
 #include "lifecycle.bpf.h"
 #include "cgroup.bpf.h"

@@ -29,18 +29,27 @@ thread_local std::string* t_libbpf_last = nullptr;
 thread_local bool t_libbpf_debug = false;
 
 int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
-	char line[512];
-	vsnprintf(line, sizeof(line), fmt, args);
+	// Formatted whole (a verifier log is one message of many kilobytes).
+	va_list copy;
+	va_copy(copy, args);
+	const int need = vsnprintf(nullptr, 0, fmt, copy);
+	va_end(copy);
+	if (need <= 0) {
+		return 0;
+	}
+	std::string line(size_t(need) + 1, '\0');
+	vsnprintf(&line[0], line.size(), fmt, args);
+	line.resize(size_t(need));
 	if (t_libbpf_debug) {
-		fprintf(stderr, "procsql: libbpf: %s", line);
+		fputs("procsql: libbpf: ", stderr);
+		fputs(line.c_str(), stderr);
 	}
 	if (t_libbpf_last && level <= LIBBPF_WARN) {
-		std::string s = line;
-		while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
-			s.pop_back();
+		while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) {
+			line.pop_back();
 		}
-		if (!s.empty()) {
-			*t_libbpf_last = s;
+		if (!line.empty()) {
+			*t_libbpf_last = line;
 		}
 	}
 	return 0;
@@ -81,6 +90,30 @@ bool kernel_has_helper(const char* enum_value) {
 	}
 	btf__free(vmlinux);
 	return found;
+}
+
+// The number of arguments of a raw tracepoint, from its BTF typedef
+// btf_trace_NAME (a pointer to a prototype whose first argument is the
+// context); -1 when the kernel's BTF does not have it.
+int tracepoint_arity(const char* name) {
+	btf* vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux) {
+		return -1;
+	}
+	int arity = -1;
+	const int id = btf__find_by_name_kind(vmlinux, (std::string("btf_trace_") + name).c_str(), BTF_KIND_TYPEDEF);
+	if (id > 0) {
+		const btf_type* t = btf__type_by_id(vmlinux, id);
+		t = btf__type_by_id(vmlinux, t->type); // the pointer
+		if (t && btf_is_ptr(t)) {
+			t = btf__type_by_id(vmlinux, t->type);
+			if (t && btf_is_func_proto(t)) {
+				arity = btf_vlen(t) - 1;
+			}
+		}
+	}
+	btf__free(vmlinux);
+	return arity;
 }
 
 // Classic tracepoints are attached by an id read from tracefs, which a
@@ -166,6 +199,7 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 	// older kernels get the bounded variant (paths deeper than
 	// PROCSQL_WALK_BOUNDED_COMPONENTS are flagged truncated).
 	use_loop_ = !config.bpf_no_loop && kernel_has_helper("BPF_FUNC_loop");
+	choose_exit_path(config);
 	// Programs that walk paths come as NAME and NAME_nl: load one of each pair.
 	bpf_program* prog;
 	bpf_object__for_each_program(prog, skel_->obj) {
@@ -189,6 +223,7 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 	if (!attach_all(error)) {
 		return false;
 	}
+	seed_exe_memos();
 	rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.procsql_events), &BpfSource::on_record, this, nullptr);
 	if (!rb_) {
 		*error = with_detail("cannot map the eBPF ring buffer: " + errno_text(errno));
@@ -212,6 +247,55 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 		return false;
 	}
 	return true;
+}
+
+void BpfSource::choose_exit_path(const Config& config) {
+	// 6.16 moved sched_process_exit before exit_mm() and gave it group_dead
+	// in the same change: one argument more means the exit program can still
+	// read the process's executable itself.
+	const bool mm_at_exit = tracepoint_arity("sched_process_exit") >= 2;
+	const bool task_storage = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, nullptr) == 1 &&
+	                          kernel_has_helper("BPF_FUNC_task_storage_get");
+	switch (config.exe_memo) {
+	case ExeMemoChoice::automatic:
+		exit_path_ = mm_at_exit ? ExitPath::read_at_exit
+		                        : task_storage ? ExitPath::task_storage : ExitPath::hash;
+		break;
+	case ExeMemoChoice::task_storage: exit_path_ = ExitPath::task_storage; break;
+	case ExeMemoChoice::hash: exit_path_ = ExitPath::hash; break;
+	}
+	skel_->rodata->remember_exe = exit_path_ != ExitPath::read_at_exit;
+	skel_->rodata->memo_in_task_storage = exit_path_ == ExitPath::task_storage;
+	// Only the memo map in use is created; the programs' references to the
+	// others are in branches the verifier prunes.
+	bpf_map__set_autocreate(skel_->maps.procsql_exe_by_task, exit_path_ == ExitPath::task_storage);
+	bpf_map__set_autocreate(skel_->maps.procsql_exe_by_tgid, exit_path_ == ExitPath::hash);
+	bpf_map__set_autocreate(skel_->maps.procsql_exe_memo_scratch, exit_path_ == ExitPath::hash);
+}
+
+std::string BpfSource::exit_path_text() const {
+	switch (exit_path_) {
+	case ExitPath::read_at_exit: return "read at exit (the exit tracepoint runs before exit_mm: 6.16+)";
+	case ExitPath::task_storage: return "remembered at exec and fork (task storage)";
+	case ExitPath::hash: return "remembered at exec and fork (hash map by thread group)";
+	}
+	return "";
+}
+
+// Processes that started before procsql have no memo yet: one pass of the task
+// iterator writes theirs (processes.bpf.h), so their exits have a path too.
+void BpfSource::seed_exe_memos() {
+	if (exit_path_ == ExitPath::read_at_exit || !tasks_iter_) {
+		return;
+	}
+	const int fd = bpf_iter_create(bpf_link__fd(tasks_iter_));
+	if (fd < 0) {
+		return; // their exits' paths stay NULL, as the README says
+	}
+	char buf[1 << 16];
+	while (read(fd, buf, sizeof(buf)) > 0 || errno == EINTR) {
+	}
+	close(fd);
 }
 
 bool BpfSource::attach_all(std::string* error) {
@@ -479,6 +563,7 @@ BpfSourceStats BpfSource::stats() const {
 		s.exit.lost_no_scratch = sum(PROCSQL_CNT_EXIT_NO_SCRATCH);
 		s.call_marks_lost = sum(PROCSQL_CNT_CALL_MARK_LOST);
 		s.cgroup_lost = sum(PROCSQL_CNT_CGROUP_RINGBUF_FULL) + sum(PROCSQL_CNT_CGROUP_NO_SCRATCH);
+		s.exe_memos_lost = sum(PROCSQL_CNT_EXE_MEMO_LOST);
 	}
 	// The kernel counts, per program, the runs it skipped because the program
 	// was already running on that CPU: those events were never seen.

@@ -52,6 +52,7 @@ struct BpfSourceStats {
 	uint64_t cgroup_records = 0;  // cgroup mkdir/rmdir seen
 	uint64_t cgroup_decode_errors = 0;
 	uint64_t cgroup_lost = 0; // cgroup records dropped in the kernel
+	uint64_t exe_memos_lost = 0; // executables not remembered: those exits have path NULL
 };
 
 class BpfSource {
@@ -78,11 +79,15 @@ public:
 	bool execveat_hooked() const { return execveat_hooked_; }
 	// The clone/clone3/fork/vfork/unshare/setns tracepoints are attached.
 	bool calls_hooked() const { return calls_hooked_; }
+	// Where process_exits.path comes from on this kernel, for procsql_stats.
+	std::string exit_path_text() const;
 
 private:
 	BpfSource(const BootClock& clock, Stores stores) : clock_(clock), stores_(stores) {}
 	bool open_and_attach(const Config& config, std::string* error);
 	bool attach_all(std::string* error);
+	void choose_exit_path(const Config& config);
+	void seed_exe_memos();
 	void run();
 	static int on_record(void* ctx, void* data, size_t size);
 	void ingest(const void* data, size_t size);
@@ -102,6 +107,8 @@ private:
 	bool use_loop_ = false;
 	bool execveat_hooked_ = false;
 	bool calls_hooked_ = false;
+	enum class ExitPath { read_at_exit, task_storage, hash };
+	ExitPath exit_path_ = ExitPath::read_at_exit;
 	std::thread thread_;
 	// One consumer at a time: libbpf's ring_buffer__consume is not re-entrant,
 	// and the store has a single writer. Held only while consuming.

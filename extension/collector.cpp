@@ -228,6 +228,8 @@ std::vector<StatRow> Collector::stats() const {
 		                            ? "exact (clone, clone3, fork, vfork, unshare, setns tracepoints attached)"
 		                            : "partial: syscall tracepoints unavailable; process creation is seen "
 		                              "with syscall NULL, unshare/setns and failed calls are not");
+		text("bpf.exit_path", bpf_->exit_path_text());
+		integer("bpf.exe_memos_lost", b.exe_memos_lost);
 		integer("bpf.ringbuf_bytes", config_.ringbuf_bytes);
 		integer("bpf.call_marks_lost", b.call_marks_lost);
 		integer("bpf.cgroup_records", b.cgroup_records);

@@ -100,6 +100,19 @@ bool Config::from_env(Config* out, std::string* error) {
 			return false;
 		}
 	}
+	if (const char* raw = std::getenv("PROCSQL_BPF_EXE_MEMO")) {
+		const std::string v = raw;
+		if (v == "auto" || v.empty()) {
+			c.exe_memo = ExeMemoChoice::automatic;
+		} else if (v == "task") {
+			c.exe_memo = ExeMemoChoice::task_storage;
+		} else if (v == "hash") {
+			c.exe_memo = ExeMemoChoice::hash;
+		} else {
+			*error = "PROCSQL_BPF_EXE_MEMO must be auto, task or hash, got '" + v + "'";
+			return false;
+		}
+	}
 	uint64_t argv = c.argv_bytes;
 	if (!read_size("PROCSQL_CAPACITY", 16, 1ull << 30, &c.capacity, error) ||
 	    !read_size("PROCSQL_ARGV_BYTES", 256, PROCSQL_ARGV_MAX, &argv, error) ||

@@ -8,6 +8,12 @@ namespace procsql {
 
 enum class BackendChoice { automatic, bpf, audit };
 
+// Where process_exits.path comes from (PROCSQL_BPF_EXE_MEMO). automatic: read
+// at exit where the kernel still has the mm there (6.16+), else remembered at
+// exec and fork in task storage (5.11+) or a hash by thread group (5.10).
+// task_storage / hash force remembering, as an older kernel would, to test it.
+enum class ExeMemoChoice { automatic, task_storage, hash };
+
 const char* backend_choice_name(BackendChoice choice);
 
 struct Config {
@@ -17,6 +23,7 @@ struct Config {
 	uint32_t argv_bytes = 16384;                      // PROCSQL_ARGV_BYTES
 	uint64_t ringbuf_bytes = 16ull << 20;             // PROCSQL_RINGBUF_BYTES
 	bool bpf_no_loop = false;                         // PROCSQL_BPF_NO_LOOP=1
+	ExeMemoChoice exe_memo = ExeMemoChoice::automatic; // PROCSQL_BPF_EXE_MEMO
 	bool threads = false;                             // PROCSQL_THREADS=1: thread rows in clone_events
 	uint64_t container_grace_s = 3600;                // PROCSQL_CONTAINER_GRACE: removed containers kept
 	// PROCSQL_RUNC_ROOTS: runc --root dirs, ':'-separated: runc's own, and those
