@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "bpf_load_error.h"
 #include "event_abi.h"
 #include "exec_decoder.h"
 #include "lifecycle_decoder.h"
@@ -23,13 +24,14 @@ namespace procsql {
 namespace {
 
 // libbpf's messages go through one process-wide callback. While we load, keep
-// the last warning (it usually explains a refusal) and echo everything under
-// PROCSQL_DEBUG=1; the host's own callback is restored afterwards.
-thread_local std::string* t_libbpf_last = nullptr;
+// every warning (a refusal is explained by the verifier's log, one message of
+// many kilobytes) and echo everything under PROCSQL_DEBUG=1; the host's own
+// callback is restored afterwards.
+thread_local std::string* t_libbpf_log = nullptr;
 thread_local bool t_libbpf_debug = false;
+constexpr size_t kLibbpfLogMax = 4u << 20; // a verifier log's tail is what matters
 
 int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
-	// Formatted whole (a verifier log is one message of many kilobytes).
 	va_list copy;
 	va_copy(copy, args);
 	const int need = vsnprintf(nullptr, 0, fmt, copy);
@@ -44,12 +46,13 @@ int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
 		fputs("procsql: libbpf: ", stderr);
 		fputs(line.c_str(), stderr);
 	}
-	if (t_libbpf_last && level <= LIBBPF_WARN) {
-		while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) {
-			line.pop_back();
+	if (t_libbpf_log && level <= LIBBPF_WARN) {
+		if (!line.empty() && line.back() != '\n') {
+			line += '\n';
 		}
-		if (!line.empty()) {
-			*t_libbpf_last = line;
+		*t_libbpf_log += line;
+		if (t_libbpf_log->size() > kLibbpfLogMax) {
+			t_libbpf_log->erase(0, t_libbpf_log->size() - kLibbpfLogMax);
 		}
 	}
 	return 0;
@@ -57,14 +60,14 @@ int libbpf_log(enum libbpf_print_level level, const char* fmt, va_list args) {
 
 class LibbpfLogScope {
 public:
-	LibbpfLogScope(std::string* last, bool debug) {
-		t_libbpf_last = last;
+	LibbpfLogScope(std::string* log, bool debug) {
+		t_libbpf_log = log;
 		t_libbpf_debug = debug;
 		previous_ = libbpf_set_print(libbpf_log);
 	}
 	~LibbpfLogScope() {
 		libbpf_set_print(previous_);
-		t_libbpf_last = nullptr;
+		t_libbpf_log = nullptr;
 	}
 
 private:
@@ -129,9 +132,15 @@ void ensure_tracefs() {
 
 std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
 
-std::string privilege_error(int err) {
-	return "loading the eBPF collector needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN): " +
-	       errno_text(err);
+// Names the cause of a failed load or attach (bpf_load_error.h).
+std::string refusal(int err, const std::string& stage, const std::string& libbpf_log) {
+	BpfLoadFacts facts;
+	facts.err = err;
+	facts.has_capabilities = process_has_bpf_capabilities();
+	facts.lockdown = kernel_lockdown_mode();
+	facts.libbpf_log = libbpf_log;
+	facts.stage = stage;
+	return classify_bpf_load_error(facts).message;
 }
 
 } // namespace
@@ -164,11 +173,14 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 		         "built with CONFIG_DEBUG_INFO_BTF, 5.8 or later";
 		return false;
 	}
-	std::string libbpf_last;
-	LibbpfLogScope log_scope(&libbpf_last, config.debug);
-	auto with_detail = [&libbpf_last](std::string msg) {
-		if (!libbpf_last.empty()) {
-			msg += " (libbpf: " + libbpf_last + ")";
+	load_log_.clear();
+	LibbpfLogScope log_scope(&load_log_, config.debug);
+	auto with_detail = [this](std::string msg) {
+		const size_t end = load_log_.find_last_not_of("\n ");
+		if (end != std::string::npos) {
+			const size_t start = load_log_.rfind('\n', end);
+			msg += " (libbpf: " + load_log_.substr(start == std::string::npos ? 0 : start + 1,
+			                                       end - (start == std::string::npos ? 0 : start + 1) + 1) + ")";
 		}
 		return msg;
 	};
@@ -212,12 +224,7 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 	}
 
 	if (procsql_bpf__load(skel_) != 0) {
-		const int err = errno;
-		if (err == EPERM || err == EACCES) {
-			*error = privilege_error(err);
-		} else {
-			*error = with_detail("the kernel refused the eBPF exec program: " + errno_text(err));
-		}
+		*error = refusal(errno, "load", load_log_);
 		return false;
 	}
 	if (!attach_all(error)) {
@@ -246,6 +253,7 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 		*error = "cannot watch the eBPF ring buffer: " + errno_text(errno);
 		return false;
 	}
+	std::string().swap(load_log_); // a verifier log can be megabytes
 	return true;
 }
 
@@ -316,9 +324,7 @@ bool BpfSource::attach_all(std::string* error) {
 		if (!link) {
 			const int err = errno;
 			if (!optional) {
-				*error = (err == EPERM || err == EACCES)
-				             ? privilege_error(err)
-				             : "cannot attach " + name + " to " + section + ": " + errno_text(err);
+				*error = refusal(err, "attach " + name + " to " + section, load_log_);
 				return false;
 			}
 		} else {

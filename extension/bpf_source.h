@@ -110,6 +110,7 @@ private:
 	enum class ExitPath { read_at_exit, task_storage, hash };
 	ExitPath exit_path_ = ExitPath::read_at_exit;
 	std::thread thread_;
+	std::string load_log_; // libbpf's warnings while loading and attaching
 	// One consumer at a time: libbpf's ring_buffer__consume is not re-entrant,
 	// and the store has a single writer. Held only while consuming.
 	std::mutex consume_mutex_;

@@ -45,6 +45,20 @@ class LoadErrorTest(ProcsqlTestCase):
             setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"])
         self.assert_clean_error(r, ["root"])
 
+    def test_root_without_capabilities(self):
+        """uid 0 with an empty capability bounding set: eBPF says it needs
+        CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN (the one case where "root" is
+        the right advice), and nothing about the verifier."""
+        require_root(self)
+        setpriv = require_tool(self, "setpriv")
+        s = Script()
+        s.load()
+        s.query("SELECT 1 AS after_load")
+        r = s.run(check=False, env={"PROCSQL_BACKEND": "bpf"},
+                  prefix=[setpriv, "--bounding-set=-all", "--inh-caps=-all"])
+        msg = self.assert_clean_error(r, ["needs root", "CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN"])
+        self.assertNotIn("verifier", msg)
+
     def test_bad_environment_values(self):
         """Each bad value makes .load fail with one line naming the variable."""
         cases = [
@@ -62,6 +76,7 @@ class LoadErrorTest(ProcsqlTestCase):
             ("PROCSQL_RINGBUF_BYTES", "big"),
             ("PROCSQL_RINGBUF_BYTES", "-4096"),
             ("PROCSQL_BACKEND", "bogus"),
+            ("PROCSQL_BPF_EXE_MEMO", "always"),
         ]
         for var, value in cases:
             with self.subTest(var=var, value=value):
