@@ -29,6 +29,10 @@
 /* Path components walked by the unrolled-loop fallback on older kernels. */
 #define PROCSQL_WALK_BOUNDED_COMPONENTS 48
 
+/* Processes whose executable the 5.10 fallback remembers at once
+ * (exe_memo.bpf.h; the map allocates per entry, not up front). */
+#define PROCSQL_EXE_MEMO_HASH_MAX 131072
+
 /* Bytes of an exec record's strings in front of argv: four paths (each may
  * carry a " (deleted)" suffix) and the tty name. */
 #define PROCSQL_PATHS_AREA (4 * (PROCSQL_PATH_MAX + 16) + PROCSQL_TTY_MAX)

@@ -43,7 +43,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 131072);
+	__uint(max_entries, PROCSQL_EXE_MEMO_HASH_MAX);
 	__type(key, __u32);
 	__type(value, struct procsql_exe_memo);
 } procsql_exe_by_tgid SEC(".maps");

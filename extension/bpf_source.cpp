@@ -16,6 +16,7 @@
 #include "bpf_load_error.h"
 #include "event_abi.h"
 #include "exec_decoder.h"
+#include "kernel_features.h"
 #include "lifecycle_decoder.h"
 #include "procsql.skel.h"
 
@@ -283,9 +284,9 @@ void BpfSource::choose_exit_path(const Config& config) {
 
 std::string BpfSource::exit_path_text() const {
 	switch (exit_path_) {
-	case ExitPath::read_at_exit: return "read at exit (the exit tracepoint runs before exit_mm: 6.16+)";
-	case ExitPath::task_storage: return "remembered at exec and fork (task storage)";
-	case ExitPath::hash: return "remembered at exec and fork (hash map by thread group)";
+	case ExitPath::read_at_exit: return kernel_feature_text(KernelFeature::mm_at_exit, true);
+	case ExitPath::task_storage: return kernel_feature_text(KernelFeature::task_storage, true);
+	case ExitPath::hash: return kernel_feature_text(KernelFeature::task_storage, false);
 	}
 	return "";
 }

@@ -1,4 +1,5 @@
 #include "collector.h"
+#include "kernel_features.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -216,18 +217,14 @@ std::vector<StatRow> Collector::stats() const {
 	integer("collector_pid", uint64_t(getpid()));
 	text("kernel_release", uts.release);
 	if (bpf_) {
-		text("bpf.path_walk", bpf_->uses_bpf_loop()
-		                          ? "bpf_loop (paths of any depth)"
-		                          : "bounded loop (" + std::to_string(PROCSQL_WALK_BOUNDED_COMPONENTS) +
-		                                " components; deeper paths are flagged path_truncated)");
-		text("bpf.syscall_column", bpf_->execveat_hooked()
-		                               ? "exact (syscalls/sys_enter_execveat attached)"
-		                               : "partial: tracefs or syscall tracepoints unavailable; execveat "
-		                                 "known only for fd-relative execs, otherwise NULL");
-		text("bpf.clone_calls", bpf_->calls_hooked()
-		                            ? "exact (clone, clone3, fork, vfork, unshare, setns tracepoints attached)"
-		                            : "partial: syscall tracepoints unavailable; process creation is seen "
-		                              "with syscall NULL, unshare/setns and failed calls are not");
+		// Each feature row's name and wording come from kernel_features.cpp,
+		// which also writes the README's table.
+		auto feature = [&text](KernelFeature f, bool present) {
+			text(kernel_feature(f).stat, kernel_feature_text(f, present));
+		};
+		feature(KernelFeature::bpf_loop, bpf_->uses_bpf_loop());
+		feature(KernelFeature::execveat_tracepoint, bpf_->execveat_hooked());
+		feature(KernelFeature::clone_tracepoints, bpf_->calls_hooked());
 		text("bpf.exit_path", bpf_->exit_path_text());
 		integer("bpf.exe_memos_lost", b.exe_memos_lost);
 		integer("bpf.ringbuf_bytes", config_.ringbuf_bytes);

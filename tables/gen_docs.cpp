@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel_features.h"
 #include "schema.h"
 #include "unknown_columns.h"
 
@@ -39,6 +40,8 @@ int main(int argc, char** argv) {
 	     procsql::tables_markdown()},
 	    {"<!-- BEGIN GENERATED UNKNOWN COLUMNS (procsql_gen_docs) -->\n", "<!-- END GENERATED UNKNOWN COLUMNS -->",
 	     procsql::unknown_columns_markdown(&error)},
+	    {"<!-- BEGIN GENERATED KERNEL FEATURES (procsql_gen_docs) -->\n", "<!-- END GENERATED KERNEL FEATURES -->",
+	     procsql::kernel_features_markdown()},
 	};
 	if (!error.empty()) {
 		std::cerr << error;
