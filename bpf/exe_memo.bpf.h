@@ -7,7 +7,8 @@
  * mm->exe_file. On those kernels (user space sets remember_exe when the
  * tracepoint lacks its group_dead argument, which came with the move) the path
  * walked at exec, and the parent's path at fork, is kept per process and read
- * back at exit. Where the kernel has task storage (5.11+) the memo hangs off
+ * back at exit. Where the kernel has task storage (5.13+, with the guard that
+ * keeps a re-entered program from deadlocking on it) the memo hangs off
  * the task and is freed with it; on 5.10 it lives in a hash keyed by the
  * thread group, checked against the start time and deleted at exit. A memo
  * that cannot be stored is counted (PROCSQL_CNT_EXE_MEMO_LOST): that exit's

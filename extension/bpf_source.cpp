@@ -120,6 +120,18 @@ int tracepoint_arity(const char* name) {
 	return arity;
 }
 
+// Does the running kernel's BTF have this variable (per-CPU variables are
+// described there)?
+bool kernel_has_variable(const char* name) {
+	btf* vmlinux = btf__load_vmlinux_btf();
+	if (!vmlinux) {
+		return false;
+	}
+	const bool found = btf__find_by_name_kind(vmlinux, name, BTF_KIND_VAR) > 0;
+	btf__free(vmlinux);
+	return found;
+}
+
 // Classic tracepoints are attached by an id read from tracefs, which a
 // minimal system may not have mounted at boot. Mount it where the kernel
 // expects it; harmless when it is already there, and only ever tried as root.
@@ -263,8 +275,12 @@ void BpfSource::choose_exit_path(const Config& config) {
 	// in the same change: one argument more means the exit program can still
 	// read the process's executable itself.
 	const bool mm_at_exit = tracepoint_arity("sched_process_exit") >= 2;
+	// Tracing programs could use task storage from 5.11, but a program that
+	// re-entered it could deadlock until 5.13 added a per-CPU guard: take task
+	// storage only where that guard is there.
 	const bool task_storage = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, nullptr) == 1 &&
-	                          kernel_has_helper("BPF_FUNC_task_storage_get");
+	                          kernel_has_helper("BPF_FUNC_task_storage_get") &&
+	                          kernel_has_variable("bpf_task_storage_busy");
 	switch (config.exe_memo) {
 	case ExeMemoChoice::automatic:
 		exit_path_ = mm_at_exit ? ExitPath::read_at_exit

@@ -10,7 +10,7 @@ enum class BackendChoice { automatic, bpf, audit };
 
 // Where process_exits.path comes from (PROCSQL_BPF_EXE_MEMO). automatic: read
 // at exit where the kernel still has the mm there (6.16+), else remembered at
-// exec and fork in task storage (5.11+) or a hash by thread group (5.10).
+// exec and fork in task storage (5.13+) or a hash by thread group (5.10).
 // task_storage / hash force remembering, as an older kernel would, to test it.
 enum class ExeMemoChoice { automatic, task_storage, hash };
 

@@ -27,7 +27,7 @@ const KernelFeatureDoc kFeatures[] = {
      "remembered at exec and fork: `process_exits.path` is the last executable the process ran "
      "(a process older than procsql gets its memo when procsql starts); one not remembered is counted "
      "in bpf.exe_memos_lost and its exit's path is NULL"},
-    {KernelFeature::task_storage, "task storage (`BPF_MAP_TYPE_TASK_STORAGE`)", "5.11", "bpf.exit_path",
+    {KernelFeature::task_storage, "task storage (`BPF_MAP_TYPE_TASK_STORAGE`) with its recursion guard (`bpf_task_storage_busy`)", "5.13", "bpf.exit_path",
      "remembered at exec and fork (task storage)",
      "remembered at exec and fork (hash map by thread group): at most " PROCSQL_STR(PROCSQL_EXE_MEMO_HASH_MAX)
      " processes at once, more are counted in bpf.exe_memos_lost"},

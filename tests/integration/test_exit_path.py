@@ -2,7 +2,7 @@
 
 Kernels before 6.16 tear a process's memory down before the exit tracepoint,
 so the exit program cannot read the executable there: procsql remembers it
-at exec and fork (task storage from 5.11, a hash by thread group on 5.10) and
+at exec and fork (task storage from 5.13, a hash by thread group on 5.10) and
 seeds it for processes older than procsql. This machine's kernel reads it at
 exit; PROCSQL_BPF_EXE_MEMO=task|hash makes the exit program use the memo only,
 as an older kernel must, so both old-kernel paths run here too (the kernel
