@@ -78,7 +78,13 @@ enum procsql_kernel_counter {
 	PROCSQL_CNT_CGROUP_RINGBUF_FULL = 10,
 	PROCSQL_CNT_CGROUP_NO_SCRATCH = 11,
 	PROCSQL_CNT_EXE_MEMO_LOST = 12,    /* an executable could not be remembered for its exit */
-	PROCSQL_CNT__MAX = 16,
+	PROCSQL_CNT_EXEC_TOO_LARGE = 13,   /* events lost: the record outgrew its buffer */
+	PROCSQL_CNT_CLONE_TOO_LARGE = 14,
+	PROCSQL_CNT_EXIT_TOO_LARGE = 15,
+	PROCSQL_CNT_PROCESS_LOST = 16,     /* processes rows the task iterator could not write */
+	PROCSQL_CNT_CGROUP_PATH_CUT = 17,  /* cgroup paths cut in the kernel (flagged on the record) */
+	PROCSQL_CNT_EXIT_CLAIM_FULL = 18,  /* exits reported without a claim: may be reported twice */
+	PROCSQL_CNT__MAX = 32,
 };
 
 /* The call a clone_events row comes from. */

@@ -50,7 +50,8 @@ struct {
 } procsql_exe_by_tgid SEC(".maps");
 
 /* The hash variant builds its value here first (a map update copies from
- * memory, and 4 KiB does not fit on the stack). */
+ * memory, and 4 KiB does not fit on the stack): one for the tracepoints, one
+ * for the task iterator, which can be preempted by them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -58,26 +59,35 @@ struct {
 	__type(value, struct procsql_exe_memo);
 } procsql_exe_memo_scratch SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct procsql_exe_memo);
+} procsql_iter_memo_scratch SEC(".maps");
+
 /*
  * Remembers `len` bytes at `src` (a map value) as the executable of the thread
- * group led by `leader`. only_if_absent: keep an existing memo (the task
- * iterator's seeding must not overwrite what an exec just wrote).
+ * group led by `leader`. from_iterator (a constant): the task iterator's
+ * seeding, which keeps an existing memo (an exec's is newer) and has its own
+ * scratch.
  */
 static __always_inline void procsql_remember_exe(struct task_struct *leader, __u32 tgid, __u64 start,
 						 const char *src, __u32 len, bool truncated,
-						 bool only_if_absent)
+						 bool from_iterator)
 {
 	if (!remember_exe)
 		return;
 	struct procsql_exe_memo *m;
 	if (memo_in_task_storage) {
-		if (only_if_absent && bpf_task_storage_get(&procsql_exe_by_task, leader, 0, 0))
+		if (from_iterator && bpf_task_storage_get(&procsql_exe_by_task, leader, 0, 0))
 			return;
 		m = bpf_task_storage_get(&procsql_exe_by_task, leader, 0,
 					 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	} else {
 		__u32 zero = 0;
-		m = bpf_map_lookup_elem(&procsql_exe_memo_scratch, &zero);
+		m = bpf_map_lookup_elem(from_iterator ? (void *)&procsql_iter_memo_scratch
+						      : (void *)&procsql_exe_memo_scratch, &zero);
 	}
 	if (!m) {
 		procsql_count(PROCSQL_CNT_EXE_MEMO_LOST);
@@ -90,8 +100,8 @@ static __always_inline void procsql_remember_exe(struct task_struct *leader, __u
 	m->truncated = truncated;
 	bpf_probe_read_kernel(m->path, len, src);
 	if (!memo_in_task_storage &&
-	    bpf_map_update_elem(&procsql_exe_by_tgid, &tgid, m, only_if_absent ? BPF_NOEXIST : BPF_ANY) != 0 &&
-	    !only_if_absent)
+	    bpf_map_update_elem(&procsql_exe_by_tgid, &tgid, m, from_iterator ? BPF_NOEXIST : BPF_ANY) != 0 &&
+	    !from_iterator)
 		procsql_count(PROCSQL_CNT_EXE_MEMO_LOST);
 }
 

@@ -67,20 +67,24 @@ static __always_inline __u32 procsql_put_path(char *data, __u32 off, struct proc
 }
 
 /* Walks `target` relative to `root` into data[off]; sets `trunc_flag` on the
- * event when it cannot be resolved whole. */
+ * event when it cannot be resolved whole (a resolved path is never empty, so
+ * nothing written means cut too). `iter`: the task iterator's own scratch. */
 static __always_inline __u32 procsql_put_walk(__u32 *flags, char *data, __u32 off,
 					       const struct path *target, const struct path *root,
-					       __u32 trunc_flag, bool use_loop)
+					       __u32 trunc_flag, bool use_loop, bool iter)
 {
 	__u64 leaf = (__u64)BPF_CORE_READ(target, dentry);
-	struct procsql_path_buf *pb = procsql_walk_path(target, root, use_loop);
+	struct procsql_path_buf *pb = procsql_walk_path(target, root, use_loop, iter);
 	if (!pb) {
 		*flags |= trunc_flag;
 		return 0;
 	}
 	if (pb->w.truncated)
 		*flags |= trunc_flag;
-	return procsql_put_path(data, off, pb, leaf);
+	__u32 n = procsql_put_path(data, off, pb, leaf);
+	if (n == 0)
+		*flags |= trunc_flag;
+	return n;
 }
 
 /*
@@ -190,7 +194,7 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 	__u32 len;
 
 	len = procsql_put_walk(&ev->flags, data, off, &file->f_path, &fs->root,
-			       PROCSQL_EXEC_PATH_TRUNCATED, use_loop);
+			       PROCSQL_EXEC_PATH_TRUNCATED, use_loop, false);
 	ev->path_len = len;
 	off += len & 0x1fff;
 	/* After de_thread() the exec'ing task leads its thread group. */
@@ -202,6 +206,8 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 	long n = 0;
 	if (off <= PROCSQL_PATHS_AREA - PROCSQL_PATH_MAX - 16)
 		n = bpf_probe_read_kernel_str(&data[off], PROCSQL_PATH_MAX, filename);
+	else
+		ev->flags |= PROCSQL_EXEC_FILENAME_TRUNCATED; /* no room: cannot happen, but never silent */
 	if (n > 0) {
 		if (n == PROCSQL_PATH_MAX)
 			ev->flags |= PROCSQL_EXEC_FILENAME_TRUNCATED;
@@ -216,7 +222,7 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 	if (fs) {
 		ev->flags |= PROCSQL_EXEC_HAS_CWD;
 		len = procsql_put_walk(&ev->flags, data, off, &fs->pwd, &fs->root,
-				       PROCSQL_EXEC_CWD_TRUNCATED, use_loop);
+				       PROCSQL_EXEC_CWD_TRUNCATED, use_loop, false);
 	}
 	ev->cwd_len = len;
 	off += len & 0x1fff;
@@ -230,7 +236,7 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 	if (parent_exe && parent_fs) {
 		ev->flags |= PROCSQL_EXEC_HAS_PARENT_PATH;
 		len = procsql_put_walk(&ev->flags, data, off, &parent_exe->f_path, &parent_fs->root,
-				       PROCSQL_EXEC_PARENT_PATH_TRUNCATED, use_loop);
+				       PROCSQL_EXEC_PARENT_PATH_TRUNCATED, use_loop, false);
 	}
 	ev->parent_path_len = len;
 	off += len & 0x1fff;
@@ -260,8 +266,10 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 		argv_len = bound;
 		ev->flags |= PROCSQL_EXEC_ARGV_TRUNCATED;
 	}
-	if (off > PROCSQL_PATHS_AREA)
+	if (off > PROCSQL_PATHS_AREA) {
+		procsql_count(PROCSQL_CNT_EXEC_TOO_LARGE);
 		return 0;
+	}
 	/* No second clamp to PROCSQL_ARGV_MAX here: argv_len <= bound already,
 	 * and verifiers before 6.2 explore the impossible branch such a clamp
 	 * compiles to (umin > umax) and refuse the program on it. */
@@ -274,8 +282,10 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 	off += argv_len;
 
 	__u64 size = sizeof(*ev) + off;
-	if (size > PROCSQL_EXEC_RECORD_MAX(bound))
+	if (size > PROCSQL_EXEC_RECORD_MAX(bound)) {
+		procsql_count(PROCSQL_CNT_EXEC_TOO_LARGE);
 		return 0;
+	}
 	ev->size = size;
 	procsql_output(s, size, PROCSQL_CNT_EXEC_RINGBUF_FULL);
 	return 0;

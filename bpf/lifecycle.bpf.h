@@ -122,7 +122,7 @@ static __always_inline __u16 procsql_task_exe(struct task_struct *task, char *da
 		return 0;
 	*lc_flags |= PROCSQL_LC_HAS_PATH;
 	return procsql_put_walk(lc_flags, data, 0, &exe->f_path, &fs->root, PROCSQL_LC_PATH_TRUNCATED,
-				use_loop);
+				use_loop, false);
 }
 
 /* Fills the caller part of a clone record from the current task and sends it. */
@@ -148,8 +148,10 @@ static __always_inline void procsql_send_clone(struct procsql_lifecycle_buf *b, 
 	__u16 len = procsql_task_exe(task, b->raw + sizeof(*ev), &ev->lc_flags, use_loop);
 	ev->path_len = len;
 	__u32 size = sizeof(*ev) + (len & 0x1fff);
-	if (size > sizeof(*b))
+	if (size > sizeof(*b)) {
+		procsql_count(PROCSQL_CNT_CLONE_TOO_LARGE);
 		return;
+	}
 	ev->size = size;
 	procsql_count(PROCSQL_CNT_CLONE_SEEN);
 	procsql_output(b, size, PROCSQL_CNT_CLONE_RINGBUF_FULL);
@@ -332,40 +334,70 @@ PROCSQL_CALL_EXIT(procsql_setns_out, "sys_exit_setns")
 
 /* --- process exits ------------------------------------------------------ */
 
-/* Thread groups whose exit was reported, keyed by (tgid, start): see below. */
+/* 6.16+ passes group_dead to the exit tracepoint: set by user space from the
+ * tracepoint's BTF. */
+const volatile bool exit_has_group_dead = false;
+
+/* Thread groups whose exit was reported, keyed by (tgid, start), on kernels
+ * without group_dead: see procsql_claim_group_exit. */
 struct procsql_group_key {
 	__u64 start_boot_ns;
 	__u32 tgid;
 	__u32 reserved;
 };
 
+/* Not an LRU: a claim evicted while a thread of its group can still reach the
+ * exit tracepoint would let that thread report the group again. Claims are
+ * deleted when the group leader is freed (procsql_group_freed), after every
+ * thread of the group has left do_exit(). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
 	__type(key, struct procsql_group_key);
 	__type(value, __u8);
 } procsql_exited_groups SEC(".maps");
 
 /*
- * Is this the group's last thread? do_exit() decrements signal->live before
- * the tracepoint, so the last thread reads 0. A thread that decremented
- * earlier may reach the tracepoint after that and read 0 too, so the first to
- * claim the group in procsql_exited_groups reports it: exactly once. (Newer
- * kernels pass group_dead to the tracepoint; reading live works on all.)
+ * Is this the group's last thread? With group_dead the kernel says so: its
+ * atomic_dec_and_test(&signal->live) is true for exactly one thread. Without
+ * it, do_exit() decrements signal->live before the tracepoint, so the last
+ * thread reads 0; a thread that decremented earlier may reach the tracepoint
+ * after that and read 0 too, so the first to claim the group reports it. A
+ * claim the full map cannot take is reported anyway (a loss is worse than a
+ * possible duplicate) and counted.
  */
-static __always_inline bool procsql_claim_group_exit(struct task_struct *task, __u64 start)
+static __always_inline bool procsql_claim_group_exit(struct task_struct *task, __u64 start, bool group_dead)
 {
+	if (exit_has_group_dead)
+		return group_dead;
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return false;
 	struct procsql_group_key key = {.start_boot_ns = start, .tgid = BPF_CORE_READ(task, tgid)};
 	__u8 one = 1;
-	return bpf_map_update_elem(&procsql_exited_groups, &key, &one, BPF_NOEXIST) == 0;
+	long err = bpf_map_update_elem(&procsql_exited_groups, &key, &one, BPF_NOEXIST);
+	if (err == 0)
+		return true;
+	if (err == -17 /* EEXIST: another thread reported it */)
+		return false;
+	procsql_count(PROCSQL_CNT_EXIT_CLAIM_FULL);
+	return true;
 }
 
-static __always_inline int procsql_handle_exit(struct task_struct *task, bool use_loop)
+/* A thread killed inside execveat, clone, unshare or setns never reaches the
+ * syscall's exit: its marks go with it, so a later thread reusing its tid
+ * cannot inherit them. */
+static __always_inline void procsql_forget_thread_marks(void)
 {
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	bpf_map_delete_elem(&procsql_execveat_tids, &tid);
+	bpf_map_delete_elem(&procsql_calls, &tid);
+}
+
+static __always_inline int procsql_handle_exit(struct task_struct *task, bool group_dead, bool use_loop)
+{
+	procsql_forget_thread_marks();
 	const __u64 start = BPF_CORE_READ(task, group_leader, start_boottime);
-	if (!procsql_claim_group_exit(task, start))
+	if (!procsql_claim_group_exit(task, start, group_dead))
 		return 0;
 	struct procsql_lifecycle_buf *b = procsql_lifecycle_buf(PROCSQL_CNT_EXIT_NO_SCRATCH);
 	if (!b)
@@ -377,14 +409,15 @@ static __always_inline int procsql_handle_exit(struct task_struct *task, bool us
 	ev->pid = BPF_CORE_READ(task, tgid);
 	ev->start_boot_ns = start;
 	ev->cgroup_id = bpf_get_current_cgroup_id();
-	/* The status wait(2) reports: a group exit (exit_group, a fatal signal)
-	 * records it for the whole group; otherwise it is this thread's. */
+	/* The status wait(2) reports (wait_task_zombie): a group exit (exit_group,
+	 * a fatal signal) records it for the whole group; otherwise it is the
+	 * leader's, which may have exited long before this last thread. */
 	struct signal_struct *sig = BPF_CORE_READ(task, signal);
+	struct task_struct *leader = task->group_leader;
 	if (BPF_CORE_READ(sig, flags) & PROCSQL_SIGNAL_GROUP_EXIT)
 		ev->status = BPF_CORE_READ(sig, group_exit_code);
 	else
-		ev->status = BPF_CORE_READ(task, exit_code);
-	struct task_struct *leader = task->group_leader;
+		ev->status = BPF_CORE_READ(leader, exit_code);
 	bpf_probe_read_kernel_str(ev->comm, sizeof(ev->comm), &leader->comm);
 	__u16 len = 0;
 	if (!remember_exe) {
@@ -406,24 +439,44 @@ static __always_inline int procsql_handle_exit(struct task_struct *task, bool us
 	procsql_forget_exe(leader, ev->pid);
 	ev->path_len = len;
 	__u32 size = sizeof(*ev) + (len & 0x1fff);
-	if (size > sizeof(*b))
+	if (size > sizeof(*b)) {
+		procsql_count(PROCSQL_CNT_EXIT_TOO_LARGE);
 		return 0;
+	}
 	ev->size = size;
 	procsql_count(PROCSQL_CNT_EXIT_SEEN);
 	procsql_output(b, size, PROCSQL_CNT_EXIT_RINGBUF_FULL);
 	return 0;
 }
 
+/* The arguments by hand, not BPF_PROG: group_dead exists only on 6.16+, and
+ * the verifier refuses a read past a tracepoint's arguments unless the branch
+ * is pruned (exit_has_group_dead is read-only data). */
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(procsql_exit, struct task_struct *task)
+int procsql_exit(__u64 *ctx)
 {
-	return procsql_handle_exit(task, true);
+	bool group_dead = exit_has_group_dead ? (bool)ctx[1] : false;
+	return procsql_handle_exit((struct task_struct *)ctx[0], group_dead, true);
 }
 
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(procsql_exit_nl, struct task_struct *task)
+int procsql_exit_nl(__u64 *ctx)
 {
-	return procsql_handle_exit(task, false);
+	bool group_dead = exit_has_group_dead ? (bool)ctx[1] : false;
+	return procsql_handle_exit((struct task_struct *)ctx[0], group_dead, false);
+}
+
+/* The group leader is freed once every thread of its group is gone (an RCU
+ * grace period after the last release_task): its claim cannot be needed any
+ * more. Loaded only on kernels without group_dead. */
+SEC("tp_btf/sched_process_free")
+int BPF_PROG(procsql_group_freed, struct task_struct *task)
+{
+	if (task->pid != task->tgid)
+		return 0;
+	struct procsql_group_key key = {.start_boot_ns = task->start_boottime, .tgid = task->tgid};
+	bpf_map_delete_elem(&procsql_exited_groups, &key);
+	return 0;
 }
 
 #endif /* PROCSQL_LIFECYCLE_BPF_H */

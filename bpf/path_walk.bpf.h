@@ -51,6 +51,16 @@ struct {
 	__type(value, struct procsql_path_buf);
 } procsql_path_scratch SEC(".maps");
 
+/* The task iterator's own: an iterator program can be preempted, and an exec
+ * on the same CPU would otherwise rewrite a walk in progress. (Tracepoint
+ * programs cannot preempt each other on a CPU.) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct procsql_path_buf);
+} procsql_iter_path_scratch SEC(".maps");
+
 static __always_inline struct mount *procsql_real_mount(__u64 vfsmnt)
 {
 	/* container_of(vfsmnt, struct mount, mnt), with a CO-RE relocated offset. */
@@ -134,23 +144,36 @@ static long procsql_walk_loop_cb(__u32 index, void *ctx)
 	return procsql_walk_step(&pb->w, pb->data);
 }
 
+static long procsql_iter_walk_loop_cb(__u32 index, void *ctx)
+{
+	__u32 zero = 0;
+	struct procsql_path_buf *pb = bpf_map_lookup_elem(&procsql_iter_path_scratch, &zero);
+	if (!pb)
+		return 1;
+	return procsql_walk_step(&pb->w, pb->data);
+}
+
 /*
  * Walks `target` up to `root`, leaving the path and the walk's outcome in the
  * per-CPU path buffer, which it returns (NULL if unavailable).
  * use_loop: bpf_loop (kernel >= 5.17), else a bounded loop with fewer
- * components.
+ * components. iter: the task iterator's scratch (a constant at each call).
  */
 static __always_inline struct procsql_path_buf *
-procsql_walk_path(const struct path *target, const struct path *root, bool use_loop)
+procsql_walk_path(const struct path *target, const struct path *root, bool use_loop, bool iter)
 {
 	__u32 zero = 0;
-	struct procsql_path_buf *pb = bpf_map_lookup_elem(&procsql_path_scratch, &zero);
+	struct procsql_path_buf *pb = bpf_map_lookup_elem(iter ? (void *)&procsql_iter_path_scratch
+							       : (void *)&procsql_path_scratch, &zero);
 	if (!pb)
 		return NULL;
 	struct procsql_walk *w = &pb->w;
 	procsql_walk_init(w, target, root);
 	if (use_loop) {
-		bpf_loop(PROCSQL_WALK_LOOP_COMPONENTS, procsql_walk_loop_cb, NULL, 0);
+		if (iter)
+			bpf_loop(PROCSQL_WALK_LOOP_COMPONENTS, procsql_iter_walk_loop_cb, NULL, 0);
+		else
+			bpf_loop(PROCSQL_WALK_LOOP_COMPONENTS, procsql_walk_loop_cb, NULL, 0);
 	} else {
 		for (int i = 0; i < PROCSQL_WALK_BOUNDED_COMPONENTS; i++) {
 			if (procsql_walk_step(w, pb->data))

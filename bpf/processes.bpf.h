@@ -32,8 +32,10 @@ static __always_inline int procsql_handle_task(struct bpf_iter__task *ctx, bool 
 		return 0; /* one record per process: its leader */
 	__u32 zero = 0;
 	struct procsql_process_buf *b = bpf_map_lookup_elem(&procsql_process_scratch, &zero);
-	if (!b)
+	if (!b) {
+		procsql_count(PROCSQL_CNT_PROCESS_LOST);
 		return 0;
+	}
 	struct procsql_process_record *r = &b->rec;
 	__builtin_memset(r, 0, sizeof(*r));
 	r->kind = PROCSQL_EVENT_PROCESS;
@@ -52,7 +54,7 @@ static __always_inline int procsql_handle_task(struct bpf_iter__task *ctx, bool 
 	if (exe && fs) {
 		r->flags |= PROCSQL_EXEC_HAS_PARENT_PATH;
 		len = procsql_put_walk(&r->flags, data, 0, &exe->f_path, &fs->root, PROCSQL_EXEC_PATH_TRUNCATED,
-				       use_loop);
+				       use_loop, true);
 	}
 	r->path_len = len;
 	/* Seeds the exit memo of a process that started before procsql (user
@@ -66,7 +68,7 @@ static __always_inline int procsql_handle_task(struct bpf_iter__task *ctx, bool 
 	if (fs) {
 		r->flags |= PROCSQL_EXEC_HAS_CWD;
 		len = procsql_put_walk(&r->flags, data, off, &fs->pwd, &fs->root, PROCSQL_EXEC_CWD_TRUNCATED,
-				       use_loop);
+				       use_loop, true);
 	}
 	r->cwd_len = len;
 	off += len & 0x1fff;
@@ -82,8 +84,10 @@ static __always_inline int procsql_handle_task(struct bpf_iter__task *ctx, bool 
 	r->tty_len = len;
 	off += len & (PROCSQL_TTY_MAX - 1);
 	__u32 size = sizeof(*r) + off;
-	if (size > sizeof(*b))
+	if (size > sizeof(*b)) {
+		procsql_count(PROCSQL_CNT_PROCESS_LOST);
 		return 0;
+	}
 	r->size = size;
 	bpf_seq_write(seq, b, size);
 	return 0;

@@ -275,6 +275,11 @@ void BpfSource::choose_exit_path(const Config& config) {
 	// in the same change: one argument more means the exit program can still
 	// read the process's executable itself.
 	const bool mm_at_exit = tracepoint_arity("sched_process_exit") >= 2;
+	// With group_dead the kernel names the last thread of a group; without it
+	// exits are claimed in a map whose entries sched_process_free deletes.
+	skel_->rodata->exit_has_group_dead = mm_at_exit;
+	bpf_map__set_autocreate(skel_->maps.procsql_exited_groups, !mm_at_exit);
+	bpf_program__set_autoload(skel_->progs.procsql_group_freed, !mm_at_exit);
 	// Tracing programs could use task storage from 5.11, but a program that
 	// re-entered it could deadlock until 5.13 added a per-CPU guard: take task
 	// storage only where that guard is there.
@@ -296,6 +301,7 @@ void BpfSource::choose_exit_path(const Config& config) {
 	bpf_map__set_autocreate(skel_->maps.procsql_exe_by_task, exit_path_ == ExitPath::task_storage);
 	bpf_map__set_autocreate(skel_->maps.procsql_exe_by_tgid, exit_path_ == ExitPath::hash);
 	bpf_map__set_autocreate(skel_->maps.procsql_exe_memo_scratch, exit_path_ == ExitPath::hash);
+	bpf_map__set_autocreate(skel_->maps.procsql_iter_memo_scratch, exit_path_ == ExitPath::hash);
 }
 
 std::string BpfSource::exit_path_text() const {
@@ -587,6 +593,12 @@ BpfSourceStats BpfSource::stats() const {
 		s.call_marks_lost = sum(PROCSQL_CNT_CALL_MARK_LOST);
 		s.cgroup_lost = sum(PROCSQL_CNT_CGROUP_RINGBUF_FULL) + sum(PROCSQL_CNT_CGROUP_NO_SCRATCH);
 		s.exe_memos_lost = sum(PROCSQL_CNT_EXE_MEMO_LOST);
+		s.exec.lost_too_large = sum(PROCSQL_CNT_EXEC_TOO_LARGE);
+		s.clone.lost_too_large = sum(PROCSQL_CNT_CLONE_TOO_LARGE);
+		s.exit.lost_too_large = sum(PROCSQL_CNT_EXIT_TOO_LARGE);
+		s.process_records_lost = sum(PROCSQL_CNT_PROCESS_LOST);
+		s.cgroup_paths_cut = sum(PROCSQL_CNT_CGROUP_PATH_CUT);
+		s.exit_claims_full = sum(PROCSQL_CNT_EXIT_CLAIM_FULL);
 	}
 	// The kernel counts, per program, the runs it skipped because the program
 	// was already running on that CPU: those events were never seen.

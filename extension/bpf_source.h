@@ -39,10 +39,13 @@ struct KindStats {
 	uint64_t lost_ringbuf_full = 0; // dropped in the kernel: ring buffer full
 	uint64_t lost_no_scratch = 0;   // dropped in the kernel: no scratch buffer
 	uint64_t lost_recursion = 0;    // program not run: re-entered on a CPU
+	uint64_t lost_too_large = 0;    // dropped in the kernel: the record outgrew its buffer
 	uint64_t paths_truncated = 0;   // rows with a path not resolved whole
 	uint64_t argv_truncated = 0;    // rows with cmdline_truncated = 1 (exec only)
 	uint64_t lost_audit = 0;        // audit backend: records the kernel or the reader dropped (all tables)
-	uint64_t lost_total() const { return lost_ringbuf_full + lost_no_scratch + lost_recursion + lost_audit; }
+	uint64_t lost_total() const {
+		return lost_ringbuf_full + lost_no_scratch + lost_recursion + lost_too_large + lost_audit;
+	}
 };
 
 struct BpfSourceStats {
@@ -53,6 +56,9 @@ struct BpfSourceStats {
 	uint64_t cgroup_decode_errors = 0;
 	uint64_t cgroup_lost = 0; // cgroup records dropped in the kernel
 	uint64_t exe_memos_lost = 0; // executables not remembered: those exits have path NULL
+	uint64_t process_records_lost = 0; // processes rows the task iterator could not write
+	uint64_t cgroup_paths_cut = 0;     // cgroup paths the kernel gave cut (flagged)
+	uint64_t exit_claims_full = 0;     // exits reported without a claim (could repeat)
 };
 
 class BpfSource {

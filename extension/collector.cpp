@@ -229,6 +229,8 @@ std::vector<StatRow> Collector::stats() const {
 		integer("bpf.exe_memos_lost", b.exe_memos_lost);
 		integer("bpf.ringbuf_bytes", config_.ringbuf_bytes);
 		integer("bpf.call_marks_lost", b.call_marks_lost);
+		integer("bpf.process_records_lost", b.process_records_lost);
+		integer("bpf.exit_claims_full", b.exit_claims_full);
 		integer("bpf.cgroup_records", b.cgroup_records);
 		integer("bpf.cgroup_records_lost", b.cgroup_lost + b.cgroup_decode_errors);
 		integer("bpf.unknown_records", b.unknown_records);
@@ -276,6 +278,7 @@ std::vector<StatRow> Collector::stats() const {
 		row("events_lost_ringbuf_full", k.lost_ringbuf_full);
 		row("events_lost_recursion", k.lost_recursion);
 		row("events_lost_no_scratch", k.lost_no_scratch);
+		row("events_lost_too_large", k.lost_too_large);
 		row("events_seen_kernel", k.kernel_seen);
 		row("decode_errors", k.decode_errors);
 		row("rows_overwritten", c.rows_overwritten);

@@ -10,26 +10,23 @@
 // exit (code or signal) as it happens, and /proc is read at that moment.
 //
 // Kernel -> {audit records, connector events} -> this consumer thread ->
-// decoded rows -> the stores. Nothing reaches back.
+// AuditCorrelator (audit_correlator.h: the pure part) -> rows -> the
+// stores. Nothing reaches back. This class keeps the sockets, the rules and
+// settings, the thread and the drain.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
-#include <unistd.h>
-
-#include "audit/audit_decoder.h"
+#include "audit/audit_correlator.h"
 #include "audit/audit_netlink.h"
-#include "audit/audit_reassembler.h"
 #include "audit/audit_rules.h"
-#include "audit/process_cache.h"
+#include "audit/proc_reader.h"
 #include "audit/proc_connector.h"
 #include "bpf_source.h" // Stores, KindStats
 #include "clock.h"
@@ -86,45 +83,59 @@ public:
 	bool read_processes(std::vector<LiveProcess>* out, std::string* error);
 
 private:
-	struct PendingFork;
+	// The correlator's world on a live system: /proc, the wall clock, the stores.
+	class LiveProc : public AuditProcView {
+	public:
+		LiveProc(const std::string& cgroup2_root, const BootClock& clock) : reader_(cgroup2_root), clock_(clock) {}
+		ProcInfo read(int32_t pid) const override { return reader_.read(pid); }
+		Namespaces namespaces(int32_t pid, int32_t tid) const override { return reader_.namespaces(pid, tid); }
+		bool link(int32_t pid, const char* which, std::string* out) const override {
+			return reader_.link(pid, which, out);
+		}
+		bool comm(int32_t pid, std::string* out) const override { return reader_.comm(pid, out); }
+		std::vector<int32_t> pids() const override { return reader_.pids(); }
+		std::vector<int32_t> tasks(int32_t pid) const override { return reader_.tasks(pid); }
+		int64_t start_time_ns(uint64_t ticks) const override { return reader_.ticks_to_unix_ns(ticks, clock_); }
+		const ProcReader& reader() const { return reader_; }
+
+	private:
+		ProcReader reader_;
+		const BootClock& clock_;
+	};
+	class WallClock : public AuditClock {
+	public:
+		int64_t now_unix_ns() const override { return BootClock::now_unix_ns(); }
+	};
+	class StoreSink : public AuditRowSink {
+	public:
+		explicit StoreSink(Stores stores) : stores_(stores) {}
+		void exec(const ExecRow& row, const ExecStrings& s) override { stores_.exec->append(row, s); }
+		void clone(const CloneRow& row, const CloneStrings& s) override { stores_.clone->append(row, s); }
+		void exit(const ExitRow& row, const ExitStrings& s) override { stores_.exit->append(row, s); }
+		void cgroup_seen(uint64_t id, const std::string& path, int64_t now_ns) override {
+			stores_.containers->observe(id, path, now_ns);
+		}
+		std::string container_of(uint64_t id, int64_t time_ns) override {
+			return stores_.containers->container_of(id, time_ns);
+		}
+		void check_removed_cgroups(int64_t now_ns) override { stores_.containers->check_removed(now_ns); }
+
+	private:
+		Stores stores_;
+	};
+
 	AuditSource(const Config& config, const BootClock& clock, Stores stores);
 	bool open(const std::string& instance_id, std::string* error);
 	void undo_settings();
 	void run();
 	void consume(); // under consume_mutex_
 	void consume_batch();
-	void on_proc_event(const ProcEvent& ev);
-	void on_record(uint32_t type, std::string_view text);
-	void on_event(const AuditEvent& event);
-	void ingest_exec(AuditDecoded& d);
-	void ingest_call(AuditDecoded& d);
-	void ingest_exit_group(AuditDecoded& d);
-	struct PendingExit {
-		int32_t pid;
-		int64_t time_ns;
-		uint32_t status;
-		int64_t seen_ns; // Unix, when the connector reported it
-	};
-	void emit_exit(int32_t pid, int64_t time_ns, uint32_t status);
-	void flush_exits(int64_t now_ns, int32_t pid = 0);
-	void append_exit(const PendingExit& e);
-	void flush_unclaimed_forks(int64_t now_ns);
-	void append_unclaimed(const PendingFork& f); // a fork no record claimed: a row of its own
 	void read_connector(); // under consume_mutex_
-	void housekeeping(int64_t now_ns);
-	int64_t start_time_of(int32_t pid);
-	CachedProcess* observe(int32_t pid); // the entry, read from /proc when new
-	int32_t lone_thread(const CachedProcess& c, int64_t stamp_ns) const;
-	bool known_cgroup(const CachedProcess& c, int64_t time_ns, uint64_t* id);
-	void settle_namespaces(const CachedProcess& caller, const PendingFork& f, uint32_t created, bool sure);
-	void forget_threads(); // after a connector overrun
-	void remember_cgroup(const ProcInfo& info, int64_t now_ns);
-	int64_t mono_to_unix(int64_t mono_ns) const { return mono_ns + mono_offset_ns_; }
 
 	Config config_;
-	const BootClock& clock_;
-	Stores stores_;
-	ProcReader proc_;
+	LiveProc proc_;
+	WallClock wall_clock_;
+	StoreSink sink_;
 	std::string key_;
 	std::unique_ptr<AuditControl> control_;   // status and rules
 	std::unique_ptr<AuditControl> unicast_;   // registered as the audit daemon, or null
@@ -135,8 +146,6 @@ private:
 	std::thread thread_;
 	mutable std::mutex consume_mutex_;
 	mutable std::mutex control_mutex_; // control_ is used by queries (status) and stats
-	int64_t mono_offset_ns_ = 0;
-	int32_t self_pid_ = int32_t(getpid());
 
 	// Settings procsql changed, restored at stop.
 	bool set_enabled_ = false;
@@ -147,46 +156,16 @@ private:
 	bool undone_ = false;
 	uint32_t lost_at_start_ = 0;
 
-	// Consumer state (under consume_mutex_).
-	AuditReassembler reassembler_;
-	ProcessCache cache_;
-	struct PendingFork {
-		int32_t child_pid = 0, child_tgid = 0;
-		// The calling process: the child's own for a thread (the connector
-		// names a thread's real parent, its process's parent), else the
-		// connector's parent, which with CLONE_PARENT is the caller's parent.
-		int32_t caller_tgid = 0;
-		int32_t caller_tid = 0;     // 0 unknown
-		int32_t parent_tgid = 0;    // the connector's parent (the child's real parent)
-		int64_t time_ns = 0;        // Unix
-		int64_t seen_ns = 0;        // Unix, when read (for the unclaimed timeout)
-		std::array<uint32_t, 8> ns{}; // the child's namespaces, 0 unknown
-		int32_t child_ns_pid = 0;   // the child's pid in its own namespace, 0 unknown
-		bool child_has_cgroup = false;
-		uint64_t child_cgroup_id = 0; // the child's cgroup when /proc was read at the fork
-		// The caller's namespaces at the fork (a new process's parent): after
-		// its unshare and setns calls whose records arrive while this fork is
-		// unclaimed, as for CachedProcess::Exec::ns.
-		Namespaces caller_ns;
-		bool thread() const { return child_pid != child_tgid; }
-	};
-	std::deque<PendingFork> forks_; // in arrival order
-	std::deque<PendingExit> pending_exits_; // reported, row not yet written (see emit_exit)
-	std::vector<AuditEvent> done_;
+	// Consumer state (under consume_mutex_): the correlation (made in
+	// open(), once the connector and the registration are known), and the
+	// batches read from the sockets.
+	std::unique_ptr<AuditCorrelator> correlator_;
 	std::vector<std::pair<uint32_t, std::string>> records_batch_; // read, not yet handled
 	std::vector<ProcEvent> proc_events_;
-	int64_t last_housekeeping_ns_ = 0;
-	int64_t last_sweep_ns_ = 0;
 
-	// Counters, read by stats() from any thread.
-	struct Counters {
-		std::atomic<uint64_t> received{0}, decode_errors{0}, argv_truncated{0};
-	};
-	Counters exec_counts_, clone_counts_, exit_counts_;
-	std::atomic<uint64_t> records_{0}, unparsable_{0}, undecodable_{0}, overruns_{0};
-	std::atomic<uint64_t> connector_events_{0}, connector_overruns_{0};
-	std::atomic<uint64_t> proc_missed_{0}, unclaimed_forks_{0}, thread_calls_dropped_{0}, drain_timeouts_{0};
-	std::atomic<uint64_t> incomplete_{0};
+	// Counters of the sockets, read by stats() from any thread (the rest are
+	// the correlator's).
+	std::atomic<uint64_t> overruns_{0}, connector_events_{0}, connector_overruns_{0}, drain_timeouts_{0};
 	std::string mode_;
 	std::string connector_status_;
 	RuleInstall install_;
