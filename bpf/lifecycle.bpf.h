@@ -410,8 +410,10 @@ static __always_inline int procsql_handle_exit(struct task_struct *task, bool gr
 	ev->start_boot_ns = start;
 	ev->cgroup_id = bpf_get_current_cgroup_id();
 	/* The status wait(2) reports (wait_task_zombie): a group exit (exit_group,
-	 * a fatal signal) records it for the whole group; otherwise it is the
-	 * leader's, which may have exited long before this last thread. */
+	 * a fatal signal; from 5.19 also the last thread's plain exit, which
+	 * synchronize_group_exit() makes one before this tracepoint) records it
+	 * for the whole group; otherwise it is the leader's, which may have
+	 * exited long before this last thread. */
 	struct signal_struct *sig = BPF_CORE_READ(task, signal);
 	struct task_struct *leader = task->group_leader;
 	if (BPF_CORE_READ(sig, flags) & PROCSQL_SIGNAL_GROUP_EXIT)

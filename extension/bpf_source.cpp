@@ -275,11 +275,6 @@ void BpfSource::choose_exit_path(const Config& config) {
 	// in the same change: one argument more means the exit program can still
 	// read the process's executable itself.
 	const bool mm_at_exit = tracepoint_arity("sched_process_exit") >= 2;
-	// With group_dead the kernel names the last thread of a group; without it
-	// exits are claimed in a map whose entries sched_process_free deletes.
-	skel_->rodata->exit_has_group_dead = mm_at_exit;
-	bpf_map__set_autocreate(skel_->maps.procsql_exited_groups, !mm_at_exit);
-	bpf_program__set_autoload(skel_->progs.procsql_group_freed, !mm_at_exit);
 	// Tracing programs could use task storage from 5.11, but a program that
 	// re-entered it could deadlock until 5.13 added a per-CPU guard: take task
 	// storage only where that guard is there.
@@ -295,6 +290,14 @@ void BpfSource::choose_exit_path(const Config& config) {
 	case ExeMemoChoice::hash: exit_path_ = ExitPath::hash; break;
 	}
 	skel_->rodata->remember_exe = exit_path_ != ExitPath::read_at_exit;
+	// With group_dead (same kernels) the kernel names the last thread of a
+	// group; without it exits are claimed in a map whose entries
+	// sched_process_free deletes. A forced memo emulates the older kernels
+	// in this too.
+	const bool group_dead = exit_path_ == ExitPath::read_at_exit;
+	skel_->rodata->exit_has_group_dead = group_dead;
+	bpf_map__set_autocreate(skel_->maps.procsql_exited_groups, !group_dead);
+	bpf_program__set_autoload(skel_->progs.procsql_group_freed, !group_dead);
 	skel_->rodata->memo_in_task_storage = exit_path_ == ExitPath::task_storage;
 	// Only the memo map in use is created; the programs' references to the
 	// others are in branches the verifier prunes.

@@ -9,9 +9,9 @@ as an older kernel must, so both old-kernel paths run here too (the kernel
 matrix in tests/kernels runs them on the real 5.10, 6.1 and 6.12).
 
 Each mode checks: a process older than procsql, a process that exec'd, a
-child that only forked, a death by signal, and a group whose leader thread
-exited first; every path exact, the mode named in procsql_stats, nothing
-counted lost.
+child that only forked, a death by signal, and groups whose leader thread
+exited first (the status what wait(2) reported); every path exact, the mode
+named in procsql_stats, nothing counted lost.
 """
 
 import os
@@ -43,10 +43,13 @@ class ExitPathTest(ProcsqlTestCase):
             s = Script()
             s.load()
             s.shell("kill -TERM %d" % old.pid)
+            status_file = os.path.join(self.tmpdir(), "status")
             s.sh("/bin/sh -c 'exit 3' %s-exec\n"
                  "/bin/sh -c '(exit 5); exit 0' %s-fork\n"
                  "/bin/sh -c 'kill -KILL $$' %s-signal\n"
-                 "%s threads 2 %s-leader leaderfirst >/dev/null\n" % (m, m, m, lifecycle, m))
+                 "%s threads 2 %s-leader leaderfirst >/dev/null\n"
+                 "%s leaderstatus %s-status; echo $? > %s\n"
+                 % (m, m, m, lifecycle, m, lifecycle, m, status_file))
             like = sql_str("%" + m + "%")
             # Exits of the marked execs, and of the children they forked.
             q_exits = s.query(
@@ -92,6 +95,13 @@ class ExitPathTest(ProcsqlTestCase):
         self.assertEqual((signal_row["path"], signal_row["signal"]), (DASH, 9))
         leader_row = one(m + "-leader")
         self.assertEqual((leader_row["path"], leader_row["exit_code"]), (lifecycle, 0))
+        # Leader gone first with status 5, last thread with 9, neither through
+        # exit_group: the row says what wait(2) said (9 where the kernel
+        # records the last thread's as the group's, 5.19+; 5 before).
+        with open(status_file) as f:
+            waited = int(f.read())
+        status_row = one(m + "-status")
+        self.assertEqual((status_row["path"], status_row["exit_code"]), (lifecycle, waited))
         # The subshell of `(exit 5)` forked and never exec'd: its parent's exe.
         forked = one("child of " + m + "-fork")
         self.assertEqual((forked["path"], forked["exit_code"]), (DASH, 5))

@@ -29,6 +29,10 @@
  *   lifecycle intocgroup DIR MARKER
  *        clone3({.flags = CLONE_INTO_CGROUP, .cgroup = open(DIR)}); the child
  *        execs /bin/true MARKER in that cgroup v2 directory.
+ *   lifecycle leaderstatus MARKER
+ *        the main thread ends with the thread-only exit syscall, status 5;
+ *        a second thread waits until it is a zombie and ends with status 9,
+ *        also without exit_group: wait(2) reports the leader's 5.
  *   lifecycle tree MARKER
  *        root forks a child, which forks two grandchildren (glibc fork());
  *        every process prints "node DEPTH PID PPID"; exits when all are done.
@@ -188,6 +192,36 @@ static int tree(void) {
     return wait_child(child);
 }
 
+static pid_t leader_tid;
+
+static void *last_thread(void *arg) {
+    (void)arg;
+    char path[64], stat[512];
+    snprintf(path, sizeof path, "/proc/self/task/%ld/stat", (long)leader_tid);
+    for (;;) { /* until the leader is a zombie: state Z after "(comm) " */
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(stat, 1, sizeof stat - 1, f) : 0;
+        if (f)
+            fclose(f);
+        stat[n] = 0;
+        char *close = strrchr(stat, ')');
+        if (!f || (close && close[1] == ' ' && close[2] == 'Z'))
+            break;
+        usleep(1000);
+    }
+    syscall(SYS_exit, 9);
+    return NULL;
+}
+
+static int leader_status(void) {
+    pthread_t t;
+    leader_tid = (pid_t)syscall(SYS_gettid);
+    if (pthread_create(&t, NULL, last_thread, NULL) != 0)
+        return 3;
+    syscall(SYS_exit, 5);
+    return 0;
+}
+
 static int failclone(void) {
     long r = syscall(SYS_clone, (unsigned long)(CLONE_SIGHAND | SIGCHLD), 0UL, 0UL, 0UL, 0UL);
     printf("clone %ld %d\n", r, r < 0 ? errno : 0);
@@ -287,6 +321,8 @@ int main(int argc, char **argv) {
         return failclone();
     } else if (strcmp(mode, "tree") == 0) {
         return tree();
+    } else if (strcmp(mode, "leaderstatus") == 0) {
+        return leader_status();
     } else {
         return 2;
     }
