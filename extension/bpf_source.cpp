@@ -132,15 +132,18 @@ bool kernel_has_variable(const char* name) {
 	return found;
 }
 
+constexpr char kTracefs[] = "/sys/kernel/tracing";
+
 // Classic tracepoints are attached by an id read from tracefs, which a
 // minimal system may not have mounted at boot. Mount it where the kernel
-// expects it; harmless when it is already there, and only ever tried as root.
-void ensure_tracefs() {
+// expects it when it is not there (only ever tried as root); true when this
+// call mounted it, so that the collector unmounts it when it stops.
+bool ensure_tracefs() {
 	if (access("/sys/kernel/tracing/events", F_OK) == 0 ||
 	    access("/sys/kernel/debug/tracing/events", F_OK) == 0) {
-		return;
+		return false;
 	}
-	mount("nodev", "/sys/kernel/tracing", "tracefs", 0, nullptr);
+	return mount("nodev", kTracefs, "tracefs", 0, nullptr) == 0;
 }
 
 std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
@@ -336,7 +339,7 @@ bool BpfSource::attach_all(std::string* error) {
 	// tp_btf programs attach by BTF id and are required. The syscall
 	// tracepoints need tracefs and CONFIG_FTRACE_SYSCALLS; without them the
 	// tables still fill, with the gaps procsql_stats and the README describe.
-	ensure_tracefs();
+	mounted_tracefs_ = ensure_tracefs();
 	int calls_missing = 0, calls = 0, execveat_attached = 0;
 	bpf_program* prog;
 	bpf_object__for_each_program(prog, skel_->obj) {
@@ -382,6 +385,12 @@ BpfSource::~BpfSource() {
 	// Detach before freeing the ring buffer so no record arrives half-way.
 	for (bpf_link* link : links_) {
 		bpf_link__destroy(link);
+	}
+	// Leave the host as we found it. An attached tracepoint does not need the
+	// mount (another collector that started meanwhile keeps working), and a
+	// lazy unmount waits for anyone still inside it.
+	if (mounted_tracefs_) {
+		umount2(kTracefs, MNT_DETACH);
 	}
 	if (skel_) {
 		procsql_bpf__destroy(skel_);

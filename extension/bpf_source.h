@@ -113,6 +113,7 @@ private:
 	bool use_loop_ = false;
 	bool execveat_hooked_ = false;
 	bool calls_hooked_ = false;
+	bool mounted_tracefs_ = false; // this collector mounted tracefs: it unmounts it
 	enum class ExitPath { read_at_exit, task_storage, hash };
 	ExitPath exit_path_ = ExitPath::read_at_exit;
 	std::thread thread_;
