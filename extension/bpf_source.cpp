@@ -465,11 +465,12 @@ namespace {
 
 // Attributes a decoded row to the container of its cgroup, now, while that
 // container is known (it may be gone by the time anyone asks), and appends it.
+// False when the store refused the row (counted there as rows_rejected_too_large).
 template <class Decoded, class Store>
-void attribute_and_append(Decoded& decoded, size_t container_slot, ContainerMap& containers, Store& store) {
+bool attribute_and_append(Decoded& decoded, size_t container_slot, ContainerMap& containers, Store& store) {
 	const std::string container = containers.container_of(decoded.row.cgroup_id, decoded.row.time_ns);
 	decoded.strings[container_slot] = container;
-	store.append(decoded.row, decoded.strings);
+	return store.append(decoded.row, decoded.strings) != 0;
 }
 
 } // namespace
@@ -481,7 +482,9 @@ void BpfSource::ingest_exec(const void* data, size_t size) {
 		exec_counts_.decode_errors.fetch_add(1, std::memory_order_relaxed);
 		return;
 	}
-	attribute_and_append(decoded, kExecContainerId, *stores_.containers, *stores_.exec);
+	if (!attribute_and_append(decoded, kExecContainerId, *stores_.containers, *stores_.exec)) {
+		return;
+	}
 	exec_counts_.received.fetch_add(1, std::memory_order_relaxed);
 	if (decoded.path_incomplete) {
 		exec_counts_.paths_truncated.fetch_add(1, std::memory_order_relaxed);
@@ -498,7 +501,9 @@ void BpfSource::ingest_clone(const void* data, size_t size) {
 		clone_counts_.decode_errors.fetch_add(1, std::memory_order_relaxed);
 		return;
 	}
-	attribute_and_append(decoded, kCloneContainerId, *stores_.containers, *stores_.clone);
+	if (!attribute_and_append(decoded, kCloneContainerId, *stores_.containers, *stores_.clone)) {
+		return;
+	}
 	clone_counts_.received.fetch_add(1, std::memory_order_relaxed);
 	if (decoded.row.row_flags & kLifecyclePathTruncated) {
 		clone_counts_.paths_truncated.fetch_add(1, std::memory_order_relaxed);
@@ -512,7 +517,9 @@ void BpfSource::ingest_exit(const void* data, size_t size) {
 		exit_counts_.decode_errors.fetch_add(1, std::memory_order_relaxed);
 		return;
 	}
-	attribute_and_append(decoded, kExitContainerId, *stores_.containers, *stores_.exit);
+	if (!attribute_and_append(decoded, kExitContainerId, *stores_.containers, *stores_.exit)) {
+		return;
+	}
 	exit_counts_.received.fetch_add(1, std::memory_order_relaxed);
 	if (decoded.row.row_flags & kLifecyclePathTruncated) {
 		exit_counts_.paths_truncated.fetch_add(1, std::memory_order_relaxed);
