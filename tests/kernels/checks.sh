@@ -213,10 +213,11 @@ if [ "$backend" = bpf ]; then
   like stats.syscall_column "$(get stat.bpf.syscall_column)" "$want_sc*" "$want_sc"
   like stats.clone_calls "$(get stat.bpf.clone_calls)" "$want_sc*" "$want_sc"
   like stats.cgroup_records "$(get stat.bpf.cgroup_records)" "[1-9]*" "at least 1 (our mkdir)"
-  # Every other bpf.* row: a counter of losses must be 0, the rest is shown.
+  # Every other bpf.* row: a counter of losses (or of a full map) must be 0,
+  # the rest is shown.
   sed -n 's/^stat\.\(bpf\.[^=]*\)=.*/\1/p' "$w/out" | while read -r name; do
     case $name in bpf.path_walk | bpf.syscall_column | bpf.clone_calls | bpf.cgroup_records) ;;
-      *lost* | *unknown*) eq "stats.${name#bpf.}" "$(get "stat.$name")" 0 ;;
+      *lost* | *unknown* | *full*) eq "stats.${name#bpf.}" "$(get "stat.$name")" 0 ;;
       *) say INFO "$backend" "stats.${name#bpf.}: $(get "stat.$name")" ;;
     esac
   done >"$w/more"
