@@ -151,8 +151,11 @@ if [ "$backend" = bpf ]; then
   # syscall tracepoints are there when tracefs lists them.
   r=$(uname -r) maj=${r%%.*} min=${r#*.} min=${min%%.*}
   if [ "$maj" -gt 5 ] || { [ "$maj" -eq 5 ] && [ "$min" -ge 17 ]; }; then has_loop=1; else has_loop=0; fi
-  ev=/sys/kernel/tracing/events/syscalls
+  # (A tracefs of our own: procsql unmounts the one it mounted when it stops.)
+  mkdir "$w/tracefs" && mount -t tracefs tracefs "$w/tracefs" 2>/dev/null
+  ev=$w/tracefs/events/syscalls
   if [ -d $ev/sys_enter_execveat ] && [ -d $ev/sys_enter_unshare ]; then has_sc=1; else has_sc=0; fi
+  umount "$w/tracefs" 2>/dev/null
 
   # A path deeper than the bounded walk: whole with bpf_loop, else its end.
   deep_path=$(get deep.path)
