@@ -247,9 +247,8 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 		return false;
 	}
 	seed_exe_memos();
-	rb_ = ring_buffer__new(bpf_map__fd(skel_->maps.procsql_events), &BpfSource::on_record, this, nullptr);
-	if (!rb_) {
-		*error = with_detail("cannot map the eBPF ring buffer: " + errno_text(errno));
+	const int ring_fd = bpf_map__fd(skel_->maps.procsql_events);
+	if (!ring_.open(ring_fd, bpf_map__max_entries(skel_->maps.procsql_events), error)) {
 		return false;
 	}
 	// CLOEXEC everywhere: a child the host forks and execs must not keep our
@@ -264,7 +263,7 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 	ev.events = EPOLLIN;
 	ev.data.fd = stop_fd_;
 	epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stop_fd_, &ev);
-	ev.data.fd = ring_buffer__epoll_fd(rb_);
+	ev.data.fd = ring_fd; // readable when the kernel wakes consumers
 	if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, ev.data.fd, &ev) != 0) {
 		*error = "cannot watch the eBPF ring buffer: " + errno_text(errno);
 		return false;
@@ -395,9 +394,7 @@ BpfSource::~BpfSource() {
 	if (skel_) {
 		procsql_bpf__destroy(skel_);
 	}
-	if (rb_) {
-		ring_buffer__free(rb_);
-	}
+	ring_.close();
 	if (epoll_fd_ >= 0) {
 		close(epoll_fd_);
 	}
@@ -432,19 +429,20 @@ void BpfSource::run() {
 }
 
 void BpfSource::drain() {
+	// Bounded: only what the kernel had produced when the drain began, so a
+	// drain ends however fast producers write (the rest is the next one's).
 	std::lock_guard<std::mutex> lock(consume_mutex_);
-	ring_buffer__consume(rb_);
+	ring_.consume_until(ring_.producer_pos(), &BpfSource::on_record, this);
 }
 
-int BpfSource::on_record(void* ctx, void* data, size_t size) {
-	// A libbpf callback: nothing may throw through it.
+void BpfSource::on_record(void* ctx, const void* data, size_t size) {
+	// Called inside a drain, maybe inside a query: nothing may throw out.
 	auto* self = static_cast<BpfSource*>(ctx);
 	try {
 		self->ingest(data, size);
 	} catch (...) {
 		self->unknown_records_.fetch_add(1, std::memory_order_relaxed);
 	}
-	return 0;
 }
 
 void BpfSource::ingest(const void* data, size_t size) {

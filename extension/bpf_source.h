@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "bpf_ring_reader.h"
 #include "clock.h"
 #include "config.h"
 #include "containers/container_map.h"
@@ -18,7 +19,6 @@
 #include "process_snapshot.h"
 
 struct procsql_bpf;
-struct ring_buffer;
 struct bpf_link;
 
 namespace procsql {
@@ -95,7 +95,7 @@ private:
 	void choose_exit_path(const Config& config);
 	void seed_exe_memos();
 	void run();
-	static int on_record(void* ctx, void* data, size_t size);
+	static void on_record(void* ctx, const void* data, size_t size);
 	void ingest(const void* data, size_t size);
 	void ingest_exec(const void* data, size_t size);
 	void ingest_clone(const void* data, size_t size);
@@ -107,7 +107,7 @@ private:
 	procsql_bpf* skel_ = nullptr;
 	std::vector<bpf_link*> links_;
 	bpf_link* tasks_iter_ = nullptr; // one of links_: the processes iterator
-	ring_buffer* rb_ = nullptr;
+	BpfRingReader ring_;
 	int stop_fd_ = -1;
 	int epoll_fd_ = -1;
 	bool use_loop_ = false;
@@ -118,7 +118,7 @@ private:
 	ExitPath exit_path_ = ExitPath::read_at_exit;
 	std::thread thread_;
 	std::string load_log_; // libbpf's warnings while loading and attaching
-	// One consumer at a time: libbpf's ring_buffer__consume is not re-entrant,
+	// One consumer at a time: the ring has one consumer position,
 	// and the store has a single writer. Held only while consuming.
 	std::mutex consume_mutex_;
 
