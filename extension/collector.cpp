@@ -180,6 +180,7 @@ bool Collector::live_processes(std::vector<LiveProcess>* out, std::vector<std::s
 std::vector<ContainerEntry> Collector::containers() { return containers_->containers(BootClock::now_unix_ns()); }
 
 void Collector::drain() {
+	drains_.fetch_add(1, std::memory_order_relaxed);
 	if (bpf_) {
 		bpf_->drain();
 	}
@@ -215,6 +216,7 @@ std::vector<StatRow> Collector::stats() const {
 	text("instance_id", instance_id_);
 	integer("collector_start_time", uint64_t(start_time_ns_));
 	integer("collector_pid", uint64_t(getpid()));
+	integer("drains", drains_.load(std::memory_order_relaxed));
 	text("kernel_release", uts.release);
 	if (bpf_) {
 		// Each feature row's name and wording come from kernel_features.cpp,

@@ -2,6 +2,7 @@
 // released with the last one.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -65,6 +66,7 @@ private:
 	std::string instance_id_;
 	std::string backend_reason_;
 	int64_t start_time_ns_ = 0;
+	std::atomic<uint64_t> drains_{0}; // read-your-writes drains by queries
 	std::unique_ptr<ExecStore> exec_store_;
 	std::unique_ptr<CloneStore> clone_store_;
 	std::unique_ptr<ExitStore> exit_store_;

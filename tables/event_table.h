@@ -61,6 +61,7 @@ public:
 		Scan scan;
 		std::array<std::string, N> strings;
 		std::string scratch;
+		bool drained = false; // read-your-writes once per cursor, not per xFilter
 	};
 
 	static int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
@@ -103,8 +104,14 @@ public:
 	static int x_filter(sqlite3_vtab_cursor* cur, int, const char* idx_str, int argc, sqlite3_value** argv) {
 		auto* c = reinterpret_cast<Cursor*>(cur);
 		try {
-			// Read-your-writes: what the kernel has delivered is in the stores first.
-			collector_of(cur->pVtab).drain();
+			// Read-your-writes: what the kernel has delivered is in the stores
+			// first. Once per cursor: the inner table of a nested-loop join
+			// is filtered once per outer row, and each drain costs a lock (and
+			// on audit a wait of up to its bound).
+			if (!c->drained) {
+				collector_of(cur->pVtab).drain();
+				c->drained = true;
+			}
 			// The strings x_best_index listed after " read=", matched as whole
 			// names ("path" is part of "parent_path").
 			const char* read = idx_str ? std::strstr(idx_str, " read=") : nullptr;

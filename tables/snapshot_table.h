@@ -38,6 +38,7 @@ public:
 		sqlite3_vtab_cursor base;
 		std::vector<Row> rows;
 		size_t at = 0;
+		bool filled = false;
 	};
 
 	static int x_best_index(sqlite3_vtab*, sqlite3_index_info* info) {
@@ -64,16 +65,21 @@ public:
 		auto* c = reinterpret_cast<Cursor*>(cur);
 		auto* vtab = reinterpret_cast<CollectorVtab*>(cur->pVtab);
 		try {
+			// One snapshot per cursor: a join that filters this table once
+			// per outer row sees the same rows each time, taken once.
+			c->at = 0;
+			if (c->filled) {
+				return SQLITE_OK;
+			}
 			// What the kernel delivered is applied first (cgroups, counters).
 			vtab->collector->drain();
-			c->rows.clear();
-			c->at = 0;
 			std::string error;
 			if (!Traits::fill(*vtab->collector, &c->rows, &error)) {
-				sqlite3_free(vtab->base.zErrMsg);
-				vtab->base.zErrMsg = sqlite3_mprintf("procsql: %s", error.c_str());
+				c->rows.clear();
+				set_vtab_error(&vtab->base, error.c_str());
 				return SQLITE_ERROR;
 			}
+			c->filled = true;
 			return SQLITE_OK;
 		} catch (const std::bad_alloc&) {
 			return SQLITE_NOMEM;
