@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -174,6 +175,10 @@ private:
 			case ReadStatus::not_yet:
 				eid_ = end_;
 				break;
+			case ReadStatus::corrupt:
+				// Never a huge allocation or a torn row: the query fails.
+				throw std::runtime_error("the store is corrupt at eid " + std::to_string(eid_) +
+				                         " (a row's string lengths exceed what the store can hold)");
 			}
 		}
 		eof_ = true;

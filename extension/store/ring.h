@@ -62,6 +62,7 @@ enum class ReadStatus {
 	ok,      // the row was copied and was intact for the whole copy
 	gone,    // overwritten or evicted (before or during the copy); eid 0 is always gone
 	not_yet, // eid >= next_eid()
+	corrupt, // the slot's lengths describe a payload no writer could have stored
 };
 
 // A snapshot of the writer's statistics. Each field is read on its own
@@ -321,8 +322,18 @@ public:
 		if (s[kSeqWord].load(std::memory_order_relaxed) != seq) {
 			return ReadStatus::gone;
 		}
-		// pos and lens are now known to belong to row eid, so they are safe to
-		// use as sizes.
+		// pos and lens are now known to belong to row eid. They are still not
+		// trusted as sizes: a writer never stores a payload above half the
+		// arena (append), so one that claims more is a corrupt region (a
+		// stray write, or a file another process damaged), refused before
+		// anything is allocated for it.
+		uint64_t payload = 0;
+		for (size_t i = 0; i < NStrings; i++) {
+			payload += pad8((lens[i / 2] >> (32 * (i % 2))) & 0xffffffffULL);
+		}
+		if (payload > arena_bytes_ / 2) {
+			return ReadStatus::corrupt;
+		}
 		uint64_t p = pos;
 		for (size_t i = 0; i < NStrings; i++) {
 			const uint64_t len = (lens[i / 2] >> (32 * (i % 2))) & 0xffffffffULL;
