@@ -291,6 +291,7 @@ std::vector<StatRow> Collector::stats() const {
 		row("arena_bytes", ring.arena_bytes());
 		row("memory_bytes", store.memory_bytes());
 		row("paths_truncated", k.paths_truncated);
+		row("time_blocks_skipped", store.blocks_skipped());
 	};
 	table("process_events", b.exec, *exec_store_);
 	integer("process_events.argv_truncated", b.exec.argv_truncated);

@@ -148,6 +148,7 @@ private:
 			if (filter_.has_time && TimeIndex::block_of(eid_) != checked_block_) {
 				checked_block_ = TimeIndex::block_of(eid_);
 				if (!store_->time_index().may_contain(checked_block_, filter_.time_lo, filter_.time_hi)) {
+					store_->count_skipped_block();
 					eid_ = TimeIndex::first_eid_of(checked_block_ + 1);
 					continue;
 				}

@@ -2,6 +2,7 @@
 // the TimeIndex over them, appended to together by the one writer.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -35,12 +36,19 @@ public:
 
 	const RingType& ring() const { return *ring_; }
 	const TimeIndex& time_index() const { return index_; }
+
+	// Blocks of TimeIndex::kBlockRows rows that scans skipped without reading
+	// a row, because the index proved none was in their time range: shown in
+	// procsql_stats, so that losing the skip shows.
+	void count_skipped_block() const { blocks_skipped_.fetch_add(1, std::memory_order_relaxed); }
+	uint64_t blocks_skipped() const { return blocks_skipped_.load(std::memory_order_relaxed); }
 	uint64_t memory_bytes() const { return ring_->region_bytes() + index_.memory_bytes(); }
 
 private:
 	EventStore(std::unique_ptr<RingType> ring, uint64_t capacity) : ring_(std::move(ring)), index_(capacity) {}
 	std::unique_ptr<RingType> ring_;
 	TimeIndex index_;
+	mutable std::atomic<uint64_t> blocks_skipped_{0};
 };
 
 } // namespace procsql
