@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstring>
 #include <csignal>
-#include <dirent.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
