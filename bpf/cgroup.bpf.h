@@ -39,9 +39,16 @@ static __always_inline int procsql_handle_cgroup(struct cgroup *cgrp, const char
 	b->ev.ktime_boot_ns = bpf_ktime_get_boot_ns();
 	b->ev.cgroup_id = BPF_CORE_READ(cgrp, kn, id);
 	b->ev.op = op;
+	b->ev.flags = 0;
 	long n = bpf_probe_read_kernel_str(b->path, sizeof(b->path), path);
 	__u32 len = n > 0 ? (__u32)(n - 1) : 0;
 	b->ev.path_len = len;
+	/* The kernel already cut the path at its buffer: say so, and user space
+	 * reads the whole path by the cgroup's id. */
+	if (len >= PROCSQL_KERNEL_CGROUP_PATH_LEN - 1 || n <= 0) {
+		b->ev.flags |= PROCSQL_CGROUP_PATH_AT_LIMIT;
+		procsql_count(PROCSQL_CNT_CGROUP_PATH_CUT);
+	}
 	__u32 size = sizeof(b->ev) + (len & (PROCSQL_PATH_MAX - 1));
 	b->ev.size = size;
 	procsql_output(b, size, PROCSQL_CNT_CGROUP_RINGBUF_FULL);

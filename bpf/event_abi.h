@@ -82,7 +82,7 @@ enum procsql_kernel_counter {
 	PROCSQL_CNT_CLONE_TOO_LARGE = 14,
 	PROCSQL_CNT_EXIT_TOO_LARGE = 15,
 	PROCSQL_CNT_PROCESS_LOST = 16,     /* processes rows the task iterator could not write */
-	PROCSQL_CNT_CGROUP_PATH_CUT = 17,  /* cgroup paths cut in the kernel (flagged on the record) */
+	PROCSQL_CNT_CGROUP_PATH_CUT = 17,  /* cgroup paths at the kernel's limit (flagged on the record) */
 	PROCSQL_CNT_EXIT_CLAIM_FULL = 18,  /* exits reported without a claim: may be reported twice */
 	PROCSQL_CNT__MAX = 32,
 };
@@ -157,6 +157,11 @@ enum procsql_cgroup_op {
 	PROCSQL_CGROUP_RMDIR = 2,
 };
 
+/* The kernel formats the cgroup tracepoints' path into a buffer of this many
+ * bytes (TRACE_CGROUP_PATH_LEN) and cuts longer ones without a word. */
+#define PROCSQL_KERNEL_CGROUP_PATH_LEN 1024
+#define PROCSQL_CGROUP_PATH_AT_LIMIT 1 /* the path filled that buffer: it may be cut */
+
 /* A cgroup v2 directory made or removed: container_map follows these. */
 struct procsql_cgroup_event {
 	__u32 kind; /* PROCSQL_EVENT_CGROUP */
@@ -164,7 +169,7 @@ struct procsql_cgroup_event {
 	__u64 ktime_boot_ns;
 	__u64 cgroup_id; /* the id bpf_get_current_cgroup_id() gives its tasks */
 	__u32 op;        /* enum procsql_cgroup_op */
-	__u16 path_len, reserved0;
+	__u16 path_len, flags; /* flags: PROCSQL_CGROUP_PATH_AT_LIMIT */
 	/* then: the path within the hierarchy ("/kubepods.slice/...") */
 };
 

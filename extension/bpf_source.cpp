@@ -540,7 +540,7 @@ void BpfSource::ingest_cgroup(const void* data, size_t size) {
 	const int64_t when = clock_.to_unix_ns(ev.ktime_boot_ns);
 	if (ev.op == PROCSQL_CGROUP_MKDIR) {
 		const std::string path(static_cast<const char*>(data) + sizeof(ev), ev.path_len);
-		stores_.containers->on_mkdir(ev.cgroup_id, path, when);
+		stores_.containers->on_mkdir(ev.cgroup_id, path, when, (ev.flags & PROCSQL_CGROUP_PATH_AT_LIMIT) != 0);
 	} else {
 		stores_.containers->on_rmdir(ev.cgroup_id, when);
 	}

@@ -235,6 +235,7 @@ std::vector<StatRow> Collector::stats() const {
 		integer("bpf.exit_claims_full", b.exit_claims_full);
 		integer("bpf.cgroup_records", b.cgroup_records);
 		integer("bpf.cgroup_records_lost", b.cgroup_lost + b.cgroup_decode_errors);
+		integer("bpf.cgroup_paths_at_kernel_limit", b.cgroup_paths_cut);
 		integer("bpf.unknown_records", b.unknown_records);
 	}
 	if (audit_) {
@@ -265,6 +266,8 @@ std::vector<StatRow> Collector::stats() const {
 	integer("threads", config_.threads ? 1 : 0);
 	text("container_map.cgroup2_root", containers_->cgroup2_root());
 	integer("container_map.cgroups_known", containers_->cgroups_known());
+	integer("container_map.paths_recovered", containers_->paths_recovered());
+	integer("container_map.paths_truncated", containers_->paths_truncated());
 	integer("container_map.grace_seconds", config_.container_grace_s);
 	text("container_map.runc_roots", config_.runc_roots);
 

@@ -34,6 +34,7 @@ struct ContainerMapTable {
 		case col::removed_time:
 			if (e.removed_time) sqlite3_result_int64(ctx, e.removed_time);
 			break;
+		case col::cgroup_path_truncated: sqlite3_result_int(ctx, e.path_truncated ? 1 : 0); break;
 		default: break;
 		}
 	}

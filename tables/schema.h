@@ -126,7 +126,8 @@ struct TableDef {
 	X(pod_name, text, "Kubernetes pod name (annotations); NULL when unknown.")                                 \
 	X(pod_namespace, text, "Kubernetes namespace (annotations); NULL when unknown.")                           \
 	X(created_time, integer, "When the cgroup (or, from runc's state, the container) was created, Unix ns; for cgroups older than the collector, their directory's ctime.") \
-	X(removed_time, integer, "When the cgroup was removed, Unix ns; NULL while it exists. Removed containers stay for `PROCSQL_CONTAINER_GRACE` seconds.")
+	X(removed_time, integer, "When the cgroup was removed, Unix ns; NULL while it exists. Removed containers stay for `PROCSQL_CONTAINER_GRACE` seconds.") \
+	X(cgroup_path_truncated, integer, "1 when `cgroup_path` is not whole: the kernel cuts the paths of its cgroup events at 1023 bytes, and the cgroup was gone before procsql could read its whole path by id (counted in `container_map.paths_truncated`); else 0.")
 
 #define PROCSQL_PROCSQL_STATS_COLUMNS(X)                                                   \
 	X(name, text, "Counter or setting, e.g. `process_events.events_lost_kernel`.")          \

@@ -1,9 +1,13 @@
 #include "containers/container_map.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
+#include <climits>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -124,11 +128,12 @@ void ContainerMap::scan() {
 	refresh_runc();
 }
 
-void ContainerMap::add(uint64_t cgroup_id, const std::string& path, int64_t created_ns) {
+void ContainerMap::add(uint64_t cgroup_id, const std::string& path, int64_t created_ns, bool truncated) {
 	ContainerEntry e;
 	e.cgroup_id = cgroup_id;
 	e.cgroup_path = path;
 	e.created_time = created_ns;
+	e.path_truncated = truncated;
 	const bool pending = resolve_from_path(&e);
 	std::lock_guard<std::mutex> lock(mu_);
 	entries_[cgroup_id] = std::move(e);
@@ -164,7 +169,63 @@ bool ContainerMap::resolve_from_path(ContainerEntry* e) {
 	return true;
 }
 
-void ContainerMap::on_mkdir(uint64_t cgroup_id, const std::string& path, int64_t time_ns) {
+// A cgroup v2 directory by its id: kernfs ids are the file handles that
+// open_by_handle_at() takes (FILEID_KERNFS), and the open directory's
+// /proc/self/fd link is its path below the mount.
+bool ContainerMap::path_by_id(uint64_t cgroup_id, std::string* path) const {
+	if (options_.cgroup2_root.empty()) {
+		return false;
+	}
+	const int mount_fd = open(options_.cgroup2_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mount_fd < 0) {
+		return false;
+	}
+	struct {
+		file_handle handle;
+		uint64_t id;
+	} h{};
+	h.handle.handle_bytes = sizeof(uint64_t);
+	h.handle.handle_type = 0xfe; // FILEID_KERNFS
+	h.id = cgroup_id;
+	const int fd = open_by_handle_at(mount_fd, &h.handle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	close(mount_fd);
+	if (fd < 0) {
+		return false;
+	}
+	char link[64];
+	std::snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	std::string target(PATH_MAX, '\0');
+	const ssize_t n = readlink(link, &target[0], target.size());
+	close(fd);
+	if (n <= 0 || size_t(n) >= target.size()) {
+		return false;
+	}
+	target.resize(size_t(n));
+	const std::string& root = options_.cgroup2_root;
+	if (target.compare(0, root.size(), root) != 0) {
+		return false;
+	}
+	*path = target.size() == root.size() ? "/" : target.substr(root.size());
+	return true;
+}
+
+void ContainerMap::on_mkdir(uint64_t cgroup_id, const std::string& path, int64_t time_ns, bool maybe_cut) {
+	if (maybe_cut) {
+		std::string whole;
+		if (path_by_id(cgroup_id, &whole)) {
+			if (whole != path) {
+				paths_recovered_.fetch_add(1, std::memory_order_relaxed);
+			}
+			add(cgroup_id, whole, time_ns);
+		} else {
+			// Gone already, or no mount to read it from: keep the cut path, say so.
+			paths_truncated_.fetch_add(1, std::memory_order_relaxed);
+			add(cgroup_id, path, time_ns, true);
+		}
+		std::lock_guard<std::mutex> lock(mu_);
+		expire(time_ns);
+		return;
+	}
 	add(cgroup_id, path, time_ns);
 	std::lock_guard<std::mutex> lock(mu_);
 	expire(time_ns);

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -32,6 +33,7 @@ struct ContainerEntry {
 	std::string pod_uid, pod_name, pod_namespace;
 	int64_t created_time = 0; // Unix ns; 0 unknown
 	int64_t removed_time = 0; // Unix ns; 0 while the cgroup exists
+	bool path_truncated = false; // cgroup_path is not whole (the kernel cut it, and it could not be re-read)
 };
 
 class ContainerMap {
@@ -47,7 +49,9 @@ public:
 
 	// Walks the cgroup v2 hierarchy (at start).
 	void scan();
-	void on_mkdir(uint64_t cgroup_id, const std::string& path, int64_t time_ns);
+	// maybe_cut: the kernel's path filled its buffer (it cuts at 1023 bytes);
+	// the whole path is then read from the cgroup v2 mount by the cgroup's id.
+	void on_mkdir(uint64_t cgroup_id, const std::string& path, int64_t time_ns, bool maybe_cut = false);
 	void on_rmdir(uint64_t cgroup_id, int64_t time_ns);
 	// For sources without cgroup mkdir/rmdir records (audit): a cgroup seen in
 	// a process's /proc/PID/cgroup, added when unknown (a later cgroup with the
@@ -64,6 +68,10 @@ public:
 
 	const std::string& cgroup2_root() const { return options_.cgroup2_root; }
 	uint64_t cgroups_known() const;
+	// Paths the kernel cut that were read whole by id, and those that could
+	// not be (the cgroup was gone): flagged path_truncated.
+	uint64_t paths_recovered() const { return paths_recovered_.load(std::memory_order_relaxed); }
+	uint64_t paths_truncated() const { return paths_truncated_.load(std::memory_order_relaxed); }
 
 private:
 	// A runc state file as last read, kept while its mtime and size hold.
@@ -75,7 +83,8 @@ private:
 		containers::RuncContainer state;
 	};
 
-	void add(uint64_t cgroup_id, const std::string& path, int64_t created_ns);
+	void add(uint64_t cgroup_id, const std::string& path, int64_t created_ns, bool truncated = false);
+	bool path_by_id(uint64_t cgroup_id, std::string* path) const;
 	bool resolve_from_path(ContainerEntry* e);
 	void refresh_runc();
 	void expire(int64_t now_ns);
@@ -88,6 +97,8 @@ private:
 	// runc's state has, are looked up again, by event, for a while.
 	std::unordered_map<uint64_t, int64_t> pending_since_;
 	std::unordered_map<std::string, CachedState> runc_cache_; // state.json path -> state
+	std::atomic<uint64_t> paths_recovered_{0};
+	std::atomic<uint64_t> paths_truncated_{0};
 };
 
 // Where cgroup v2 is mounted: /sys/fs/cgroup (unified) or /sys/fs/cgroup/unified
