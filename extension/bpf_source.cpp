@@ -407,6 +407,28 @@ namespace {
 constexpr int kPollMs = 100;
 } // namespace
 
+void BpfSource::abandon_after_fork() {
+	for (bpf_link* link : links_) {
+		close(bpf_link__fd(link));
+	}
+	bpf_program* prog;
+	bpf_object__for_each_program(prog, skel_->obj) {
+		if (bpf_program__fd(prog) >= 0) {
+			close(bpf_program__fd(prog));
+		}
+	}
+	bpf_map* map;
+	bpf_object__for_each_map(map, skel_->obj) {
+		if (bpf_map__fd(map) >= 0) {
+			close(bpf_map__fd(map));
+		}
+	}
+	ring_.close();
+	close(epoll_fd_);
+	close(stop_fd_);
+	mounted_tracefs_ = false; // the parent's to unmount
+}
+
 void BpfSource::run() {
 	for (;;) {
 		epoll_event events[2];

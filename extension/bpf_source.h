@@ -88,6 +88,17 @@ public:
 	// Where process_exits.path comes from on this kernel, for procsql_stats.
 	std::string exit_path_text() const;
 
+	// In a child forked from the process that started this source: closes
+	// this process's copies of its descriptors and mappings without touching
+	// the kernel objects the parent still uses (no detach, no unmount), so
+	// the child never consumes the parent's ring buffer. The consumer thread
+	// did not come with the fork; the object must then be leaked, never
+	// destroyed (its std::thread would terminate the process).
+	void abandon_after_fork();
+	// Held across fork() (pthread_atfork, collector.cpp) so that no record is
+	// half-stored in the child's copy of the stores.
+	std::mutex& consume_mutex() { return consume_mutex_; }
+
 private:
 	BpfSource(const BootClock& clock, Stores stores) : clock_(clock), stores_(stores) {}
 	bool open_and_attach(const Config& config, std::string* error);

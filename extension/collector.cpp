@@ -33,9 +33,49 @@ std::string random_instance_id() {
 	return std::string(hex, 32);
 }
 
+// fork() while a consumer thread stores a record would hand the child a copy
+// of the stores with that row half-written, and of the container map's lock
+// held by a thread that does not exist there. The forking thread takes the
+// running collector's locks first and lets go of them on both sides.
+std::shared_ptr<Collector> g_forking;
+
+} // namespace
+
+void collector_prepare_fork() {
+	g_mutex.lock();
+	std::shared_ptr<Collector> c = g_collector.lock();
+	if (!c || c->owner_pid_ != getpid()) {
+		return;
+	}
+	g_forking = std::move(c);
+	if (g_forking->bpf_) {
+		g_forking->bpf_->consume_mutex().lock();
+	}
+	g_forking->containers_->mutex().lock();
+}
+
+void collector_after_fork() {
+	if (g_forking) {
+		g_forking->containers_->mutex().unlock();
+		if (g_forking->bpf_) {
+			g_forking->bpf_->consume_mutex().unlock();
+		}
+		g_forking.reset();
+	}
+	g_mutex.unlock();
+}
+
+namespace {
+
+void register_fork_handlers() {
+	static std::once_flag once;
+	std::call_once(once, [] { pthread_atfork(collector_prepare_fork, collector_after_fork, collector_after_fork); });
+}
+
 } // namespace
 
 std::shared_ptr<Collector> Collector::acquire(std::string* error) {
+	register_fork_handlers();
 	std::lock_guard<std::mutex> lock(g_mutex);
 	if (auto running = g_collector.lock()) {
 		return running;
@@ -48,10 +88,51 @@ std::shared_ptr<Collector> Collector::acquire(std::string* error) {
 	return fresh;
 }
 
+bool Collector::ensure_own_sources(std::string* error) {
+	if (owner_pid_ == getpid()) {
+		return true;
+	}
+	std::lock_guard<std::mutex> lock(own_mutex_);
+	if (owner_pid_ == getpid()) {
+		return fork_error_.empty() || (*error = fork_error_, false);
+	}
+	if (!bpf_ && !audit_) {
+		owner_pid_ = getpid(); // stores filled by the embedding program: nothing to restart
+		return true;
+	}
+	// The parent's sources: their threads did not come with the fork, and
+	// their kernel objects are the parent's. Leaked on purpose (see
+	// BpfSource::abandon_after_fork), after closing this process's copies.
+	const bool was_bpf = bpf_ != nullptr;
+	if (bpf_) {
+		bpf_->abandon_after_fork();
+		(void)bpf_.release();
+	}
+	if (audit_) {
+		audit_->abandon_after_fork();
+		(void)audit_.release();
+	}
+	owner_pid_ = getpid();
+	if (!was_bpf && config_.backend == BackendChoice::automatic) {
+		config_.backend = BackendChoice::audit; // the parent fell back; so does the child
+	}
+	std::string why;
+	const bool ok = was_bpf ? start_bpf(&why) : start_audit(&why);
+	if (!ok) {
+		fork_error_ = "this process was forked from the one that started the collector, and its own could "
+		              "not start: " + why;
+		*error = fork_error_;
+		return false;
+	}
+	backend_reason_ += "; restarted in this process after fork()";
+	return true;
+}
+
 std::shared_ptr<Collector> Collector::without_source(const Config& config, std::string* error) {
 	std::shared_ptr<Collector> c(new Collector());
 	c->config_ = config;
 	c->backend_reason_ = "no source: stores filled by the embedding program";
+	c->owner_pid_ = getpid();
 	if (!c->create_stores(error)) {
 		return nullptr;
 	}
@@ -116,6 +197,7 @@ bool Collector::start_audit(std::string* error) {
 }
 
 bool Collector::start(std::string* error) {
+	owner_pid_ = getpid();
 	if (!Config::from_env(&config_, error)) {
 		return false;
 	}
@@ -158,6 +240,9 @@ Collector::~Collector() = default;
 
 bool Collector::live_processes(std::vector<LiveProcess>* out, std::vector<std::string>* containers,
                                std::string* error) {
+	if (!ensure_own_sources(error)) {
+		return false;
+	}
 	if (audit_) {
 		if (!audit_->read_processes(out, error)) {
 			return false;
@@ -179,7 +264,10 @@ bool Collector::live_processes(std::vector<LiveProcess>* out, std::vector<std::s
 
 std::vector<ContainerEntry> Collector::containers() { return containers_->containers(BootClock::now_unix_ns()); }
 
-void Collector::drain() {
+bool Collector::drain(std::string* error) {
+	if (!ensure_own_sources(error)) {
+		return false;
+	}
 	drains_.fetch_add(1, std::memory_order_relaxed);
 	if (bpf_) {
 		bpf_->drain();
@@ -187,6 +275,7 @@ void Collector::drain() {
 	if (audit_) {
 		audit_->drain();
 	}
+	return true;
 }
 
 std::vector<StatRow> Collector::stats() const {
@@ -199,8 +288,11 @@ std::vector<StatRow> Collector::stats() const {
 	};
 	utsname uts{};
 	uname(&uts);
-	BpfSourceStats b = bpf_ ? bpf_->stats() : BpfSourceStats{};
-	const AuditSourceStats a = audit_ ? audit_->stats() : AuditSourceStats{};
+	// A forked child reads its sources only once it has its own (every
+	// query drains, and so restarts them, before it reads stats).
+	const bool own = owner_pid_ == getpid();
+	BpfSourceStats b = bpf_ && own ? bpf_->stats() : BpfSourceStats{};
+	const AuditSourceStats a = audit_ && own ? audit_->stats() : AuditSourceStats{};
 	if (audit_) {
 		// Audit does not say what it dropped: the kernel's lost counter and
 		// the reader's overruns are every table's (README, "The audit backend").
@@ -215,7 +307,7 @@ std::vector<StatRow> Collector::stats() const {
 	text("backend_reason", backend_reason_);
 	text("instance_id", instance_id_);
 	integer("collector_start_time", uint64_t(start_time_ns_));
-	integer("collector_pid", uint64_t(getpid()));
+	integer("collector_pid", uint64_t(owner_pid_));
 	integer("drains", drains_.load(std::memory_order_relaxed));
 	text("kernel_release", uts.release);
 	if (bpf_) {

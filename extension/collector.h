@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <sys/types.h>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,8 +44,9 @@ public:
 	ExecStore& writable_exec_store() { return *exec_store_; }
 	CloneStore& writable_clone_store() { return *clone_store_; }
 	ExitStore& writable_exit_store() { return *exit_store_; }
-	// Read-your-writes: move what the kernel delivered into the stores.
-	void drain();
+	// Read-your-writes: move what the kernel delivered into the stores. False
+	// with the reason only in a forked child whose own source cannot start.
+	bool drain(std::string* error);
 	// The processes alive now, each with its container; false with a reason
 	// when the kernel's task iterator cannot be read.
 	bool live_processes(std::vector<LiveProcess>* out, std::vector<std::string>* containers,
@@ -61,8 +64,19 @@ private:
 	bool start_audit(std::string* error);
 	Stores stores();
 
+	// A child forked from the process that started the sources has none of
+	// their threads and shares their kernel objects: on its first use it
+	// leaves them to the parent and starts its own, into its copy of the
+	// stores (the rows from before the fork stay). False with the reason
+	// when the child's own source cannot start.
+	bool ensure_own_sources(std::string* error);
+	friend void collector_prepare_fork();
+	friend void collector_after_fork();
+
 	Config config_;
 	BootClock clock_;
+	pid_t owner_pid_ = 0;      // the process whose sources these are
+	std::string fork_error_;   // why this forked child has no source
 	std::string instance_id_;
 	std::string backend_reason_;
 	int64_t start_time_ns_ = 0;
@@ -71,6 +85,7 @@ private:
 	std::unique_ptr<CloneStore> clone_store_;
 	std::unique_ptr<ExitStore> exit_store_;
 	std::unique_ptr<ContainerMap> containers_;
+	std::mutex own_mutex_; // serialises ensure_own_sources
 	// Sources, declared last: they stop before the stores go. One runs.
 	std::unique_ptr<BpfSource> bpf_;
 	std::unique_ptr<AuditSource> audit_;

@@ -109,7 +109,11 @@ public:
 			// is filtered once per outer row, and each drain costs a lock (and
 			// on audit a wait of up to its bound).
 			if (!c->drained) {
-				collector_of(cur->pVtab).drain();
+				std::string error;
+				if (!collector_of(cur->pVtab).drain(&error)) {
+					set_vtab_error(cur->pVtab, error.c_str());
+					return SQLITE_ERROR;
+				}
 				c->drained = true;
 			}
 			// The strings x_best_index listed after " read=", matched as whole

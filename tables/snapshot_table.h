@@ -72,9 +72,8 @@ public:
 				return SQLITE_OK;
 			}
 			// What the kernel delivered is applied first (cgroups, counters).
-			vtab->collector->drain();
 			std::string error;
-			if (!Traits::fill(*vtab->collector, &c->rows, &error)) {
+			if (!vtab->collector->drain(&error) || !Traits::fill(*vtab->collector, &c->rows, &error)) {
 				c->rows.clear();
 				set_vtab_error(&vtab->base, error.c_str());
 				return SQLITE_ERROR;

@@ -68,9 +68,17 @@ std::unique_ptr<AuditSource> AuditSource::start(const Config& config, const Boot
 	s->thread_ = std::thread([p = s.get()] { p->run(); });
 	{
 		std::lock_guard<std::mutex> lock(g_live_mutex);
-		if (!g_live) {
+		if (!g_live || g_live_owner != getpid()) {
+			// A forked child starting its own: its list is its own (the
+			// parent's sources were abandoned, and the atexit handler came
+			// with the fork).
+			const bool registered = g_live != nullptr;
 			g_live = new std::vector<AuditSource*>();
 			g_live_owner = getpid();
+			if (registered) {
+				g_live->push_back(s.get());
+				return s;
+			}
 			// From a shared object, atexit handlers also run at its dlclose
 			// (glibc: __cxa_atexit with the object's handle): the list is
 			// empty then, the connections that loaded it being closed.
@@ -79,6 +87,21 @@ std::unique_ptr<AuditSource> AuditSource::start(const Config& config, const Boot
 		g_live->push_back(s.get());
 	}
 	return s;
+}
+
+void AuditSource::abandon_after_fork() {
+	undone_ = true;
+	for (int fd : {control_ ? control_->fd() : -1, unicast_ ? unicast_->fd() : -1,
+	               multicast_ ? multicast_->fd() : -1, connector_ ? connector_->fd() : -1, epoll_fd_, stop_fd_}) {
+		if (fd >= 0) {
+			close(fd);
+		}
+	}
+	// Their destructors would talk to the kernel: never run them.
+	(void)control_.release();
+	(void)unicast_.release();
+	(void)multicast_.release();
+	(void)connector_.release();
 }
 
 void AuditSource::undo_at_exit() {

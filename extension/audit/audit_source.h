@@ -81,6 +81,12 @@ public:
 	void undo_at_exit();
 	// The live processes from /proc (start_time as the event tables give it).
 	bool read_processes(std::vector<LiveProcess>* out, std::string* error);
+	// In a child forked from the process that started this source: closes
+	// this process's copies of the sockets without a word to the kernel (the
+	// rules, the registration and the connector's listening are the
+	// parent's), and never undoes anything. The consumer thread did not come
+	// with the fork: the object must be leaked, not destroyed.
+	void abandon_after_fork();
 
 private:
 	// The correlator's world on a live system: /proc, the wall clock, the stores.

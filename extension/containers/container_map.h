@@ -67,6 +67,8 @@ public:
 	std::vector<ContainerEntry> containers(int64_t now_ns);
 
 	const std::string& cgroup2_root() const { return options_.cgroup2_root; }
+	// Held across fork() by the collector (no thread holds it in the child).
+	std::mutex& mutex() { return mu_; }
 	uint64_t cgroups_known() const;
 	// Paths the kernel cut that were read whole by id, and those that could
 	// not be (the cgroup was gone): flagged path_truncated.
