@@ -1,6 +1,8 @@
 """The audit backend's own behaviour, on the real audit subsystem: falling
 back from eBPF, coexisting with a running auditd, the rules each instance
-adds and removes (also after a SIGKILL), and rules that shadow procsql's.
+adds and removes (also after a SIGKILL), rules that shadow procsql's, and
+that it fills what /proc can tell of a process that lives long enough to be
+read (the shared tests accept NULL there, one row at a time).
 
 The shared exec, lifecycle and container tests run on this backend too
 (tests/CMakeLists.txt); this file is what only the audit backend has.
@@ -8,6 +10,7 @@ Every test leaves the audit subsystem as it found it: enabled flag, rules
 (none of procsql's, everyone else's intact) and daemon.
 """
 
+import json
 import os
 import re
 import signal
@@ -15,6 +18,7 @@ import subprocess
 import time
 import unittest
 
+from containers import cgroup2_mount, ns_inode, proc_cgroup_v2
 from procsql_test import (EXTENSION, ProcsqlTestCase, Script, events_with_marker,
                           marker, require_extension, require_tool, run_cmd, unavailable,
                           stats_dict, stats_query)
@@ -65,6 +69,23 @@ conn.load_extension(sys.argv[1])
 stats = dict(conn.execute("SELECT name, value FROM procsql_stats").fetchall())
 print(stats["audit.rule_key"], stats["audit.stale_rules_removed"], flush=True)
 sys.stdin.readline()
+conn.close()
+"""
+
+# A python process that loads procsql on the audit backend, says "ready",
+# then answers one query per line of stdin (JSON [sql, params]) with one
+# line of JSON rows, until stdin closes. It forks nothing: the registered
+# audit daemon's own calls are never audited.
+QUERIER = r"""
+import json, sqlite3, sys
+conn = sqlite3.connect(":memory:")
+conn.enable_load_extension(True)
+conn.load_extension(sys.argv[1])
+conn.row_factory = sqlite3.Row
+print("ready", flush=True)
+for line in sys.stdin:
+    sql, params = json.loads(line)
+    print(json.dumps([dict(r) for r in conn.execute(sql, params)]), flush=True)
 conn.close()
 """
 
@@ -168,6 +189,141 @@ class TestFallbackAndStats(AuditTestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("procsql:", r.stderr)
         self.assertNotIn("audit backend", r.stderr)
+
+
+def proc_start_ticks(pid):
+    """Field 22 of /proc/PID/stat: the start time in clock ticks after boot."""
+    with open("/proc/%d/stat" % pid) as f:
+        text = f.read()
+    return int(text[text.rindex(")") + 2:].split()[19])
+
+
+def proc_ns_pid(pid):
+    """The last NSpid entry of /proc/PID/status: the pid in its own namespace."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("NSpid:"):
+                return int(line.split()[-1])
+    raise AssertionError("no NSpid in /proc/%d/status" % pid)
+
+
+class TestFillsWhatProcTells(AuditTestCase):
+    """Audit records carry no cgroup, namespaces, start time or thread: the
+    backend reads /proc when the connector reports the fork and the exec. The
+    shared tests accept NULL for those columns (the README's table: NULL when
+    the process had already ended); here a process lives for a second, so
+    NULL is a failure, and every value is /proc's."""
+
+    TARGET = ["/usr/bin/python3", "-c", "import sys; sys.stdin.readline()"]
+
+    def setUp(self):
+        super().setUp()
+        self.root = cgroup2_mount()
+        if self.root is None:
+            unavailable(self, "no cgroup2 mount")
+        # A cgroup of the test's own (the root one's id is 1 on every host).
+        self.cgroup = os.path.join(self.root, proc_cgroup_v2(os.getpid()).lstrip("/"),
+                                   "procsql-fills-" + marker()[-12:])
+        os.mkdir(self.cgroup)
+        self.addCleanup(os.rmdir, self.cgroup)
+        self.querier = self.start_querier()
+
+    def start_querier(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PROCSQL_")}
+        env["PROCSQL_BACKEND"] = "audit"
+        p = subprocess.Popen(["/usr/bin/python3", "-c", QUERIER, EXTENSION], env=env,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        self.addCleanup(self.stop_querier, p)
+        if p.stdout.readline().strip() != "ready":
+            self.fail("the querier did not start: " + p.stderr.read())
+        return p
+
+    def stop_querier(self, p):
+        p.stdin.close()
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        p.stdout.close()
+        p.stderr.close()
+
+    def query(self, sql, *params):
+        self.querier.stdin.write(json.dumps([sql, list(params)]) + "\n")
+        self.querier.stdin.flush()
+        line = self.querier.stdout.readline()
+        if not line:
+            self.fail("the querier ended: " + self.querier.stderr.read())
+        return json.loads(line)
+
+    def start_target(self, prefix, m):
+        """TARGET with marker m in argv, started by this process (audited,
+        unlike the querier) in the test's cgroup, after `prefix`."""
+        procs = os.path.join(self.cgroup, "cgroup.procs")
+
+        def enter_cgroup():  # in the child, before its exec
+            with open(procs, "w") as f:
+                f.write(str(os.getpid()))
+        p = subprocess.Popen(prefix + self.TARGET + [m], stdin=subprocess.PIPE,
+                             preexec_fn=enter_cgroup)
+
+        def stop():
+            p.stdin.close()
+            p.wait(timeout=30)
+        self.addCleanup(stop)
+        return p
+
+    def check_filled(self, prefix, new_namespaces):
+        m = marker()
+        self.start_target(prefix, m)
+        time.sleep(1.0)  # the process lives a second: long enough to be read
+        python = os.path.realpath(self.TARGET[0])
+        rows = self.query("SELECT * FROM process_events WHERE argv LIKE ? AND path = ?",
+                          "%" + m + "%", python)
+        self.assertEqual(len(rows), 1, rows)
+        row = rows[0]
+        pid = row["pid"]
+        # /proc of that process, while it lives (it waits for its stdin).
+        self.assertEqual(os.listdir("/proc/%d/task" % pid), [str(pid)], "one thread")
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            self.assertIn(m.encode(), f.read(), "pid %d is not the target" % pid)
+        self.assertEqual(os.path.join(self.root, proc_cgroup_v2(pid).lstrip("/")), self.cgroup)
+
+        self.assertEqual(row["tid"], pid)
+        self.assertEqual(row["cgroup_id"], os.stat(self.cgroup).st_ino)
+        self.assertEqual(row["mnt_ns"], ns_inode(pid, "mnt"))
+        self.assertEqual(row["pid_ns"], ns_inode(pid, "pid"))
+        self.assertEqual(row["ns_pid"], proc_ns_pid(pid))
+        if new_namespaces:
+            self.assertNotEqual(row["mnt_ns"], ns_inode(os.getpid(), "mnt"))
+            self.assertNotEqual(row["pid_ns"], ns_inode(os.getpid(), "pid"))
+            self.assertNotEqual(row["ns_pid"], pid)
+        # The start time is the connector's fork, to the ns; /proc's is in
+        # clock ticks (10 ms at USER_HZ 100), taken a moment earlier in the
+        # same fork: the two agree to the tick.
+        self.assertIsNotNone(row["start_time"])
+        tick_ns = 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+        boot_ns = time.clock_gettime_ns(time.CLOCK_REALTIME) - time.clock_gettime_ns(time.CLOCK_BOOTTIME)
+        proc_start = proc_start_ticks(pid) * tick_ns + boot_ns
+        self.assertLessEqual(abs(row["start_time"] - proc_start), tick_ns,
+                             "start_time %d, /proc's %d" % (row["start_time"], proc_start))
+        # And it is the process's key: the same in processes and in the
+        # clone_events row of the fork that made it.
+        self.assertEqual(self.query("SELECT start_time FROM processes WHERE pid = ?", pid),
+                         [{"start_time": row["start_time"]}])
+        forks = self.query("SELECT child_start_time FROM clone_events WHERE child_pid = ? "
+                           "AND child_start_time = ?", pid, row["start_time"])
+        self.assertEqual(len(forks), 1, forks)
+        backend = self.query("SELECT value FROM procsql_stats WHERE name = 'backend'")
+        self.assertEqual(backend, [{"value": "audit"}])
+
+    def test_a_process_in_the_host_namespaces(self):
+        self.check_filled([], new_namespaces=False)
+
+    def test_a_process_in_new_pid_and_mount_namespaces(self):
+        unshare = require_tool(self, "unshare")
+        self.check_filled([unshare, "--pid", "--fork", "--mount"], new_namespaces=True)
 
 
 class TestRules(AuditTestCase):
