@@ -6,6 +6,7 @@
 # and runs of 40 consecutive records (interleaved events), plus
 # tests/fuzz/seeds/. Fails on any crash, leak, timeout or out-of-memory; the
 # input is then in build/fuzz/artifacts/ (replay: build/fuzz/audit_record_fuzz FILE).
+# Without clang++ it exits 77 (skipped), or 1 under CI=true.
 #
 #   tests/fuzz/run.sh [SECONDS [LIBFUZZER FLAGS...]]   PROCSQL_FUZZ_DIR=... to build elsewhere
 # e.g. -max_len=4096: seeds cut short, but far more executions per second.
@@ -14,6 +15,16 @@ cd "$(dirname "$0")/../.."
 seconds="${1:-60}"
 out="${PROCSQL_FUZZ_DIR:-build/fuzz}"
 cxx="${PROCSQL_FUZZ_CXX:-clang++}"
+# Without clang nothing can be fuzzed: skip (77, ctest's SKIP_RETURN_CODE),
+# except under CI=true, where that is a failure.
+if ! command -v "$cxx" >/dev/null; then
+	echo "fuzz: no clang++ ($cxx): install clang and libclang-rt-14-dev (scripts/deps.sh)" >&2
+	if [ "${CI:-}" = true ]; then
+		echo "fuzz: CI=true, so this is a failure, not a skip" >&2
+		exit 1
+	fi
+	exit 77
+fi
 mkdir -p "$out/artifacts"
 
 bin="$out/audit_record_fuzz"

@@ -21,7 +21,7 @@ import unittest
 from containers import Container, cgroup2_mount, ns_inode, proc_cgroup_v2
 from procsql_test import (use_default_config, TRUE, ProcsqlTestCase, Script, marker,
                           may_be_null, nullable, python_connect_and_load, require_tool,
-                          sql_str, strip_shell_error_prefix)
+                          sql_str, strip_shell_error_prefix, unavailable)
 
 CLONE_EVENTS_COLUMNS = [
     "eid", "time", "time_ns", "pid", "tid", "comm", "path", "syscall", "flags",
@@ -527,7 +527,7 @@ class NamespaceCallsTest(LifecycleCase):
                                          "--clear-groups", unshare, "-U", "-r", "-m", "-u",
                                          "-n", TRUE, m])
         if rc != 0 and "Operation not permitted" in err:
-            self.skipTest("unprivileged user namespaces are disabled here: " + err)
+            unavailable(self, "unprivileged user namespaces are disabled here: " + err)
         self.assertEqual(rc, 0, err)
         row = self.unshare_row(pid)
         self.assertEqual(row["flags"], F.CLONE_NEWNS | F.CLONE_NEWUTS | F.CLONE_NEWUSER
@@ -542,7 +542,7 @@ class NamespaceCallsTest(LifecycleCase):
         signal byte only exists for clone): flags_text 'CLONE_NEWTIME',
         new_namespaces 'time'."""
         if not os.path.exists("/proc/self/ns/time"):
-            self.skipTest("kernel without time namespaces")
+            unavailable(self, "kernel without time namespaces")
         unshare = require_tool(self, "unshare")
         pid, rc, out, err = self.run_ok([unshare, "-T", TRUE, marker()])
         self.assertEqual(rc, 0, err)
@@ -642,7 +642,7 @@ class ProcessCreationTest(LifecycleCase):
         try:
             os.mkdir(d)
         except OSError as e:
-            self.skipTest("cannot create a cgroup v2 directory: %s" % e)
+            unavailable(self, "cannot create a cgroup v2 directory: %s" % e)
         self.addCleanup(os.rmdir, d)
         pid, row, child = self.spawn_and_rows("intocgroup", d)
         self.assertEqual(row["syscall"], "clone3")

@@ -36,6 +36,7 @@
 
 #include "audit/audit_netlink.h"
 #include "audit/audit_rules.h"
+#include "unavailable.h"
 
 namespace procsql {
 namespace {
@@ -516,17 +517,17 @@ class AuditKernel : public ::testing::Test {
 protected:
 	void SetUp() override {
 		if (geteuid() != 0) {
-			GTEST_SKIP() << "needs root";
+			PROCSQL_UNAVAILABLE() << "needs root";
 		}
 		if (audit_detect_machine() != MACH_86_64) {
-			GTEST_SKIP() << "written for x86_64 (auditctl -F arch=b64, one rule each for b64 and b32)";
+			PROCSQL_UNAVAILABLE() << "written for x86_64 (auditctl -F arch=b64, one rule each for b64 and b32)";
 		}
 		std::string error;
 		control_ = AuditControl::open(&error);
 		ASSERT_TRUE(control_) << error;
 		ASSERT_TRUE(control_->status(&before_, &error)) << error;
 		if (before_.enabled == 2) {
-			GTEST_SKIP() << "audit is locked on this machine";
+			PROCSQL_UNAVAILABLE() << "audit is locked on this machine";
 		}
 		// Output piped into a reader that quits (| head) must not kill the
 		// test before TearDown has removed its rules.
@@ -878,7 +879,7 @@ TEST_F(AuditKernel, MulticastOverrunsCounted) {
 TEST_F(AuditKernel, RegisteredSocketGetsTheRecords) {
 	std::string error;
 	if (before_.pid != 0) {
-		GTEST_SKIP() << "an audit daemon (pid " << before_.pid << ") is registered";
+		PROCSQL_UNAVAILABLE() << "an audit daemon (pid " << before_.pid << ") is registered";
 	}
 	auto second = AuditControl::open(&error);
 	ASSERT_TRUE(second) << error;

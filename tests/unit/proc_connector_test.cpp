@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "audit/proc_connector.h"
+#include "unavailable.h"
 
 namespace procsql {
 namespace {
@@ -164,7 +165,7 @@ class ProcConnectorKernel : public ::testing::Test {
 protected:
 	void SetUp() override {
 		if (geteuid() != 0) {
-			GTEST_SKIP() << "needs root";
+			PROCSQL_UNAVAILABLE() << "needs root";
 		}
 		std::string error;
 		connector_ = ProcConnector::open(4 << 20, &error);
