@@ -34,6 +34,10 @@ actions() { # MARKER WORKDIR CGROUP-DIR
   # an exec inside it.
   mkdir "$cg"
   /bin/sh -c 'echo $$ >"$1/cgroup.procs" && exec /bin/true "$2.cg"' sh "$cg" "$m"
+  # A group whose leader exits first (status 5) and whose last thread exits
+  # with 9, neither through exit_group: what wait(2) says is kept.
+  "$KM_LIFECYCLE" leaderstatus "$m.lead"
+  echo $? >"$w/lead.status"
 }
 if [ "${1:-}" = --actions ]; then
   actions "$2" "$3" "$4"
@@ -50,6 +54,25 @@ eq() { if [ "$2" = "$3" ]; then pass "$1" "$2"; else fail "$1" "$2" "'$3'"; fi; 
 # NAME GOT PATTERN WHAT: GOT matches the shell PATTERN
 like() { case $2 in $3) pass "$1" "$2" ;; *) fail "$1" "$2" "$4" ;; esac; }
 fact() { say FACT "$backend" "$1=$2"; }
+: "${KM_LIFECYCLE:?KM_LIFECYCLE: the path of tests/progs/lifecycle}"
+
+# A kernel booted with lockdown=confidentiality: eBPF is refused, and the
+# message says lockdown (not "needs root"); auto falls back to audit and says why.
+if [ "$backend" = lockdown ]; then
+  fact kernel "$(uname -r)"
+  like lockdown.mode "$(cat /sys/kernel/security/lockdown 2>&1)" "*\[confidentiality\]*" "[confidentiality]"
+  err=$(PROCSQL_BACKEND=bpf sqlite3 -batch :memory: ".load $so" 2>&1 >/dev/null)
+  like lockdown.bpf_error "$err" "*lockdown mode 'confidentiality'*" "the lockdown named"
+  case $err in *root*) fail lockdown.not_root "$err" "no word of root" ;; *) pass lockdown.not_root "$err" ;; esac
+  out=$(PROCSQL_BACKEND=auto sqlite3 -batch :memory: ".load $so" \
+    "SELECT value FROM procsql_stats WHERE name = 'backend';" 2>"/tmp/km.lockdown.err")
+  eq lockdown.auto_backend "$out" audit
+  like lockdown.auto_says_why "$(cat /tmp/km.lockdown.err)" "*eBPF unavailable (the kernel is in lockdown*" \
+    "the fallback line naming the lockdown"
+  say RESULT "$backend" "passed=$passes failed=$failures"
+  [ "$failures" = 0 ]
+  exit
+fi
 
 # The defaults only: a PROCSQL_BPF_NO_LOOP=1 left in the environment would
 # make a kernel look older than it is.
@@ -109,6 +132,8 @@ SELECT e.tag || '.unshare.flags_text', c.flags_text FROM pe e JOIN ce c
 SELECT e.tag || '.exit.code', x.exit_code FROM pe e JOIN px x ON x.pid = e.pid AND x.start_time = e.start_time;
 SELECT e.tag || '.exit.signal', x.signal FROM pe e JOIN px x ON x.pid = e.pid AND x.start_time = e.start_time;
 SELECT e.tag || '.exit.path', x.path FROM pe e JOIN px x ON x.pid = e.pid AND x.start_time = e.start_time;
+SELECT e.tag || '.exit.status', coalesce(x.exit_code, 128 + x.signal) FROM pe e JOIN px x
+  ON x.pid = e.pid AND x.start_time = e.start_time;
 SELECT 'processes.n', count(*) FROM pr;
 SELECT 'processes.path', path FROM pr;
 SELECT 'processes.joins_exec', count(*) FROM pr p JOIN pe e ON e.pid = p.pid AND e.start_time = p.start_time;
@@ -191,6 +216,10 @@ if [ "$backend" = bpf ]; then
   eq sig.signal "$(get sig.exit.signal)" 9
   eq sig.path "$(get sig.exit.path)" "$(known sig.path)"
   if [ "$(get exit.exit.path)" = NULL ]; then fact exit_path NULL; else fact exit_path non-NULL; fi
+  # Leader exited first: the status the shell's wait(2) got (9 from 5.19 on,
+  # where the last thread's plain exit is made the group's; 5 before).
+  eq lead.exit_status "$(get lead.exit.status)" "$(cat "$w/lead.status" 2>/dev/null || echo '(no status)')"
+  eq lead.exit_path "$(get lead.exit.path)" "$KM_LIFECYCLE"
 
   # processes: the live marked shell, joined to its exec by (pid, start_time).
   eq processes.rows "$(get processes.n)" 1

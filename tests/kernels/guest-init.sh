@@ -11,6 +11,8 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t bpf bpf /sys/fs/bpf
+mount -t securityfs securityfs /sys/kernel/security
+export KM_LIFECYCLE=/km/lifecycle
 # A pure cgroup v2 host, as systemd sets one up (the checks make a container's
 # cgroup in it).
 mount -t cgroup2 cgroup2 /sys/fs/cgroup

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# initramfs.sh OUT SO: writes a gzipped cpio initramfs that boots any of the
-# tested kernels straight into the checks: busybox-static (the guest's whole
-# userland, no python), sqlite3, the procsql.so copy SO and the shared
+# initramfs.sh OUT SO LIFECYCLE: writes a gzipped cpio initramfs that boots any
+# of the tested kernels straight into the checks: busybox-static (the guest's
+# whole userland, no python), sqlite3, the procsql.so copy SO, the test
+# program LIFECYCLE (tests/progs/lifecycle.c: thread exits) and the shared
 # libraries both were linked against on this Debian 12 host (their ldd
 # closure, at the same paths, so the dynamic loader needs no configuration).
 set -euo pipefail
 out=${1:?usage: initramfs.sh OUT SO}
-so=${2:?usage: initramfs.sh OUT SO}
+so=${2:?usage: initramfs.sh OUT SO LIFECYCLE}
+lifecycle=${3:?usage: initramfs.sh OUT SO LIFECYCLE}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
@@ -23,6 +25,7 @@ mkdir -p "$root"/{bin,dev,proc,sys,tmp,root,etc,km}
 cp /bin/busybox "$root/bin/busybox" # static: no libraries
 add /usr/bin/sqlite3 /usr/bin/sqlite3
 add "$so" /km/procsql.so
+add "$lifecycle" /km/lifecycle
 cp "$here/checks.sh" "$root/km/checks.sh"
 cp "$here/guest-init.sh" "$root/init"
 chmod +x "$root/init"

@@ -3,7 +3,7 @@
 # Boots Debian 11's, 12's and 13's cloud kernels under qemu with software
 # emulation (no KVM) and runs checks.sh in each as root, runs it on this host
 # too, and checks the README's table of kernels against what they gave.
-#   KERNEL   5.10 6.1 6.12 host (default: all)
+#   KERNEL   5.10 6.1 6.12 6.1-lockdown host (default: all)
 #   --update rewrite the README table from this run instead of checking it
 # Environment: PROCSQL_BUILD_DIR (build/), PROCSQL_KERNEL_CACHE (see kernel.sh),
 # PROCSQL_KERNELS_JOBS (guests at once, default nproc), CI=true (no skips).
@@ -15,12 +15,15 @@ build=${PROCSQL_BUILD_DIR:-$src/build}
 readme=$src/README.md
 t0=$(date +%s)
 
-# name  suite  Debian release  backends checked. Audit is checked once, on
-# the oldest kernel: it is the backend a kernel too old for eBPF would get.
-matrix="5.10 bullseye 11_(bullseye) bpf,audit
-6.1 bookworm 12_(bookworm) bpf
-6.12 trixie 13_(trixie) bpf
-host - - bpf"
+# name  suite  Debian release  backends checked  extra kernel arguments. Audit
+# is checked once, on the oldest kernel: it is the backend a kernel too old
+# for eBPF would get. "lockdown" boots 6.1 locked down (as Secure Boot does):
+# eBPF must be refused with that reason, and auto must fall back to audit.
+matrix="5.10 bullseye 11_(bullseye) bpf,audit -
+6.1 bookworm 12_(bookworm) bpf -
+6.12 trixie 13_(trixie) bpf -
+6.1-lockdown bookworm 12_(bookworm) lockdown lockdown=confidentiality
+host - - bpf -"
 
 update=0 only=()
 for a in "$@"; do
@@ -44,13 +47,13 @@ cp "$build/procsql.so" "$work/procsql.so"
 logs=$build/kernels
 mkdir -p "$logs"
 
-declare -A suite debian backends
+declare -A suite debian backends args
 names=()
-while read -r n s d b; do
+while read -r n s d b a; do
   [ ${#only[@]} -eq 0 ] || [[ " ${only[*]} " == *" $n "* ]] || continue
-  names+=("$n") suite[$n]=$s debian[$n]=${d//_/ } backends[$n]=$b
+  names+=("$n") suite[$n]=$s debian[$n]=${d//_/ } backends[$n]=$b args[$n]=${a/#-/}
 done <<<"$matrix"
-[ ${#names[@]} -gt 0 ] || die "no such kernel: ${only[*]} (have: 5.10 6.1 6.12 host)"
+[ ${#names[@]} -gt 0 ] || die "no such kernel: ${only[*]} (have: 5.10 6.1 6.12 6.1-lockdown host)"
 
 # Kernels first, all at once: any that cannot be had fails the run now.
 for n in "${names[@]}"; do
@@ -61,11 +64,13 @@ for n in "${names[@]}"; do
   [ "${suite[$n]}" = - ] || [ -s "$work/$n.vmlinuz" ] ||
     die "cannot get the Debian ${debian[$n]} kernel through apt: $(cat "$work/$n.fetch")"
 done
-"$here/initramfs.sh" "$work/initrd.gz" "$work/procsql.so" || die "building the initramfs failed"
+lifecycle=$build/tests/progs/lifecycle
+[ -x "$lifecycle" ] || die "no $lifecycle: build the tests first"
+"$here/initramfs.sh" "$work/initrd.gz" "$work/procsql.so" "$lifecycle" || die "building the initramfs failed"
 
 run() { # NAME: one kernel's checks, output in $logs/NAME.log
   if [ "$1" = host ]; then
-    for b in ${backends[$1]//,/ }; do sh "$here/checks.sh" "$b" "$work/procsql.so"; done
+    for b in ${backends[$1]//,/ }; do KM_LIFECYCLE=$lifecycle sh "$here/checks.sh" "$b" "$work/procsql.so"; done
     echo "KM GUEST-DONE"
     return
   fi
@@ -73,7 +78,7 @@ run() { # NAME: one kernel's checks, output in $logs/NAME.log
   # takes seconds; the guest powers off, and -no-reboot makes a panic end it.
   timeout 240 qemu-system-x86_64 -accel tcg -cpu max -m 1024 -smp 1 -nographic -no-reboot -nic none \
     -bios /usr/share/qemu/qboot.rom -kernel "$(cat "$work/$1.vmlinuz")" -initrd "$work/initrd.gz" \
-    -append "console=ttyS0 quiet panic=-1 km.backends=${backends[$1]}" </dev/null 2>&1 | tr -d '\r'
+    -append "console=ttyS0 quiet panic=-1 km.backends=${backends[$1]} ${args[$1]}" </dev/null 2>&1 | tr -d '\r'
 }
 max_jobs=${PROCSQL_KERNELS_JOBS:-$(nproc)}
 for n in "${names[@]}"; do
@@ -111,6 +116,7 @@ table() {
   echo "|---|---|---|---|---|---|---|---|---|"
   for n in "${names[@]}"; do
     for b in ${backends[$n]//,/ }; do
+      [ "$b" = lockdown ] && continue # a refusal, not a kernel's features
       local k=${fact[$n.$b.kernel]:-?} d=${debian[$n]/#-/— (this machine)}
       k=$(echo "$k" | cut -d. -f1-2 | cut -d- -f1)
       if [ "$b" = bpf ]; then
