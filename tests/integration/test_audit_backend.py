@@ -60,7 +60,7 @@ def wait_for(predicate, timeout_s=30.0):
 
 
 # A python process that loads procsql on the audit backend, prints its rule
-# key, and waits for a line on stdin before it exits (normally).
+# key, and waits for a line on stdin (or its end) before it exits (normally).
 HOLDER = r"""
 import sqlite3, sys
 conn = sqlite3.connect(":memory:")
@@ -109,23 +109,21 @@ class AuditTestCase(ProcsqlTestCase):
             subprocess.run([AUDITCTL, "-D", "-k", key], capture_output=True)
         subprocess.run([AUDITCTL, "-e", self.enabled_before], capture_output=True)
 
-    def start_holder(self):
+    def start_python(self, code):
+        """Debian's python3 running `code` (argv[1]: the extension) on the
+        audit backend; ended at cleanup, if not before, by closing its stdin."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("PROCSQL_")}
         env["PROCSQL_BACKEND"] = "audit"
-        p = subprocess.Popen(["/usr/bin/python3", "-c", HOLDER, EXTENSION], env=env,
+        p = subprocess.Popen(["/usr/bin/python3", "-c", code, EXTENSION], env=env,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
-        self.addCleanup(self.stop_holder, p)
-        line = p.stdout.readline().split()
-        if not line:
-            self.fail("the holder did not start: " + p.stderr.read())
-        return p, line[0], (line[1] if len(line) > 1 else "")
+        self.addCleanup(self.stop_python, p)
+        return p
 
-    def stop_holder(self, p):
+    def stop_python(self, p):
         if p.poll() is None:
             try:
-                p.stdin.write("\n")
-                p.stdin.flush()
+                p.stdin.close()  # HOLDER and QUERIER end at the end of their input
             except BrokenPipeError:
                 pass
             try:
@@ -135,6 +133,13 @@ class AuditTestCase(ProcsqlTestCase):
                 p.wait()
         for f in (p.stdin, p.stdout, p.stderr):
             f.close()
+
+    def start_holder(self):
+        p = self.start_python(HOLDER)
+        line = p.stdout.readline().split()
+        if not line:
+            self.fail("the holder did not start: " + p.stderr.read())
+        return p, line[0], (line[1] if len(line) > 1 else "")
 
 
 class TestFallbackAndStats(AuditTestCase):
@@ -229,25 +234,10 @@ class TestFillsWhatProcTells(AuditTestCase):
         self.querier = self.start_querier()
 
     def start_querier(self):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PROCSQL_")}
-        env["PROCSQL_BACKEND"] = "audit"
-        p = subprocess.Popen(["/usr/bin/python3", "-c", QUERIER, EXTENSION], env=env,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-        self.addCleanup(self.stop_querier, p)
+        p = self.start_python(QUERIER)
         if p.stdout.readline().strip() != "ready":
             self.fail("the querier did not start: " + p.stderr.read())
         return p
-
-    def stop_querier(self, p):
-        p.stdin.close()
-        try:
-            p.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-        p.stdout.close()
-        p.stderr.close()
 
     def query(self, sql, *params):
         self.querier.stdin.write(json.dumps([sql, list(params)]) + "\n")
@@ -343,8 +333,8 @@ class TestRules(AuditTestCase):
         self.assertEqual(stale_c.split(","), [key_a])
         self.assertEqual(procsql_keys(), {key_b, key_c})
 
-        self.stop_holder(b)
-        self.stop_holder(c)
+        self.stop_python(b)
+        self.stop_python(c)
         self.assertEqual(procsql_keys(), set())
         self.assertEqual(audit_rules(), self.rules_before)
 
