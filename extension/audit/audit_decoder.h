@@ -2,7 +2,7 @@
 // (process_events), a process creation or namespace call (clone_events), or
 // an exit_group (process_exits). Pure: the only library call is libaudit's
 // syscall table. What audit cannot tell (tids, start times, namespaces of the
-// task, host child pids) is left for AuditSource to complete or mark NULL.
+// task, host child pids) is left for AuditCorrelator to complete or mark NULL.
 #pragma once
 
 #include <cstdint>

@@ -1,10 +1,10 @@
-// What the audit source knows of each process, by host pid: its start time,
+// What the audit correlator knows of each process, by host pid: its start time,
 // what /proc said when it was created or exec'd, its executable and comm.
 //
 // Audit's records arrive milliseconds after the process-events connector's,
 // often after a short-lived process has already exited: an entry outlives its
-// process by a grace period so those records still find it. Only the consumer
-// thread touches the cache (no lock).
+// process by a grace period so those records still find it. Only the
+// correlator touches the cache, under the source's consume lock.
 #pragma once
 
 #include <algorithm>
