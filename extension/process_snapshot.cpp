@@ -1,8 +1,10 @@
 #include "process_snapshot.h"
 
+#include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 #include "event_abi.h"
 
@@ -44,12 +46,24 @@ bool decode_process_records(const char* data, size_t size, const BootClock& cloc
 	return true;
 }
 
+// With read(2), not a stream: a process that exits while its cmdline is read
+// makes read fail with ESRCH, which libstdc++'s filebuf turns into an
+// exception (it failed the whole processes query). Such a process keeps what
+// was read, or no argv.
 void read_cmdlines(std::vector<LiveProcess>* processes, const std::string& proc_root) {
+	char buf[4096];
 	for (LiveProcess& p : *processes) {
-		std::ifstream in(proc_root + "/" + std::to_string(p.pid) + "/cmdline", std::ios::binary);
-		if (in) {
-			p.argv.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+		const int fd = open((proc_root + "/" + std::to_string(p.pid) + "/cmdline").c_str(), O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			continue;
 		}
+		ssize_t n;
+		while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+			if (n > 0) {
+				p.argv.append(buf, size_t(n));
+			}
+		}
+		close(fd);
 	}
 }
 

@@ -4,8 +4,9 @@
 #   2. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer
 #      (build-asan/; the stock sqlite3 and python3 get the runtimes preloaded;
 #      the fuzzer, sanitized on its own, runs only in 1),
-#   3. the store's tests and SQL-level concurrency stress under ThreadSanitizer
-#      (build-tsan/).
+#   3. the store's tests, SQL-level concurrency stress and the real collector's
+#      consumer thread against concurrent queries (both backends) under
+#      ThreadSanitizer (build-tsan/).
 # Needs root (BPF, audit, containers). With CI=true a test that cannot run
 # fails instead of skipping. Exits non-zero if any phase failed.
 set -uo pipefail
@@ -26,7 +27,8 @@ phase "AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"
 if PROCSQL_BUILD_DIR=build-asan scripts/build.sh -DPROCSQL_SANITIZE=address -DPROCSQL_BUILD_BENCH=OFF; then
   logs=build-asan/sanitizer-logs
   rm -rf "$logs" && mkdir -p "$logs"
-  (cd build-asan && ctest --output-on-failure --timeout 900 -E '^(docs|fuzz|kernels)\.') || failed+=("asan tests")
+  (cd build-asan && ctest --output-on-failure --timeout 900 -E '^(docs|fuzz|kernels)\.' -LE heavy) ||
+    failed+=("asan tests")
   if [ -n "$(ls -A "$logs")" ]; then
     echo "sanitizer reports from processes under test:" >&2
     cat "$logs"/* >&2
@@ -37,10 +39,10 @@ else
 fi
 
 phase "ThreadSanitizer (build-tsan/)"
-tsan_tests=(ring_test sql_concurrency_test sql_pushdown_test)
+tsan_tests=(ring_test sql_concurrency_test sql_pushdown_test collector_threads_test)
 if cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROCSQL_SANITIZE=thread -DPROCSQL_BUILD_BENCH=OFF >/dev/null &&
    cmake --build build-tsan -j"$(nproc)" --target "${tsan_tests[@]}"; then
-  regex="^unit\.($(IFS='|'; echo "${tsan_tests[*]}"))\$"
+  regex="^unit\.($(IFS='|'; echo "${tsan_tests[*]}"))(_audit)?\$"
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure --timeout 900 -R "$regex") ||
     failed+=("tsan tests")
 else
