@@ -37,7 +37,7 @@ from procsql_test import ProcsqlTestCase, marker, may_be_null, nullable, python_
 
 MAP_COLUMNS = ["cgroup_id", "cgroup_path", "container_id", "runtime", "container_name",
                "image", "pod_uid", "pod_name", "pod_namespace", "created_time",
-               "removed_time"]
+               "removed_time", "cgroup_path_truncated"]
 
 
 class ContainerMapTest(ProcsqlTestCase):
