@@ -1,5 +1,8 @@
 #include "config.h"
 
+#include <initializer_list>
+#include <utility>
+
 #include <cstdlib>
 
 #include "event_abi.h"
@@ -83,35 +86,41 @@ bool read_flag(const char* name, bool* out, std::string* error) {
 	return true;
 }
 
+// A variable naming one of a few words ("" is the first, the default).
+template <class T>
+bool read_choice(const char* name, std::initializer_list<std::pair<const char*, T>> words, T* out,
+                 std::string* error) {
+	const char* raw = std::getenv(name);
+	if (!raw) {
+		return true;
+	}
+	const std::string v = raw;
+	std::string listed;
+	for (const auto& w : words) {
+		if (v == w.first || (v.empty() && &w == words.begin())) {
+			*out = w.second;
+			return true;
+		}
+		listed += listed.empty() ? "" : (&w == words.end() - 1 ? " or " : ", ");
+		listed += w.first;
+	}
+	*error = std::string(name) + " must be " + listed + ", got '" + v + "'";
+	return false;
+}
+
 } // namespace
 
 bool Config::from_env(Config* out, std::string* error) {
 	Config c;
-	if (const char* raw = std::getenv("PROCSQL_BACKEND")) {
-		const std::string v = raw;
-		if (v == "auto" || v.empty()) {
-			c.backend = BackendChoice::automatic;
-		} else if (v == "bpf") {
-			c.backend = BackendChoice::bpf;
-		} else if (v == "audit") {
-			c.backend = BackendChoice::audit;
-		} else {
-			*error = "PROCSQL_BACKEND must be auto, bpf or audit, got '" + v + "'";
-			return false;
-		}
-	}
-	if (const char* raw = std::getenv("PROCSQL_BPF_EXE_MEMO")) {
-		const std::string v = raw;
-		if (v == "auto" || v.empty()) {
-			c.exe_memo = ExeMemoChoice::automatic;
-		} else if (v == "task") {
-			c.exe_memo = ExeMemoChoice::task_storage;
-		} else if (v == "hash") {
-			c.exe_memo = ExeMemoChoice::hash;
-		} else {
-			*error = "PROCSQL_BPF_EXE_MEMO must be auto, task or hash, got '" + v + "'";
-			return false;
-		}
+	if (!read_choice("PROCSQL_BACKEND",
+	                 {{"auto", BackendChoice::automatic}, {"bpf", BackendChoice::bpf}, {"audit", BackendChoice::audit}},
+	                 &c.backend, error) ||
+	    !read_choice("PROCSQL_BPF_EXE_MEMO",
+	                 {{"auto", ExeMemoChoice::automatic},
+	                  {"task", ExeMemoChoice::task_storage},
+	                  {"hash", ExeMemoChoice::hash}},
+	                 &c.exe_memo, error)) {
+		return false;
 	}
 	uint64_t argv = c.argv_bytes;
 	if (!read_size("PROCSQL_CAPACITY", 16, 1ull << 30, &c.capacity, error) ||

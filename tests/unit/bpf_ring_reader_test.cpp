@@ -95,17 +95,24 @@ void on_record(void* ctx, const void* data, size_t size) {
 
 } // namespace
 
-TEST(BpfRingReader, DrainStopsWhereTheProducerWasWhenItBegan) {
-	if (geteuid() != 0) {
-		PROCSQL_UNAVAILABLE() << "needs root";
+// A real ring and its program, and a reader on it.
+class BpfRingReaderTest : public ::testing::Test {
+protected:
+	void SetUp() override {
+		if (geteuid() != 0) {
+			PROCSQL_UNAVAILABLE() << "needs root";
+		}
+		std::string why;
+		if (!ring.load(&why)) {
+			PROCSQL_UNAVAILABLE() << why;
+		}
+		ASSERT_TRUE(reader.open(ring.map_fd, kRingBytes, &why)) << why;
 	}
 	Ring ring;
-	std::string why;
-	if (!ring.load(&why)) {
-		PROCSQL_UNAVAILABLE() << why;
-	}
 	BpfRingReader reader;
-	ASSERT_TRUE(reader.open(ring.map_fd, kRingBytes, &why)) << why;
+};
+
+TEST_F(BpfRingReaderTest, DrainStopsWhereTheProducerWasWhenItBegan) {
 	EXPECT_EQ(reader.producer_pos(), 0u);
 
 	for (int i = 0; i < 5; i++) {
@@ -129,17 +136,7 @@ TEST(BpfRingReader, DrainStopsWhereTheProducerWasWhenItBegan) {
 	EXPECT_EQ(reader.consume_until(reader.producer_pos(), on_record, &next), 0u);
 }
 
-TEST(BpfRingReader, WrapsAroundTheEndOfTheDataArea) {
-	if (geteuid() != 0) {
-		PROCSQL_UNAVAILABLE() << "needs root";
-	}
-	Ring ring;
-	std::string why;
-	if (!ring.load(&why)) {
-		PROCSQL_UNAVAILABLE() << why;
-	}
-	BpfRingReader reader;
-	ASSERT_TRUE(reader.open(ring.map_fd, kRingBytes, &why)) << why;
+TEST_F(BpfRingReaderTest, WrapsAroundTheEndOfTheDataArea) {
 	// Three times the ring's size, drained as it goes: every record read once.
 	int total = 0;
 	Seen seen;
