@@ -6,7 +6,7 @@ the eid/LIMIT pushdown, exact results for eid bounds, and procsql_stats.
 import re
 import unittest
 
-from procsql_test import (PROCESS_EVENTS_COLUMNS, TRUE, ProcsqlTestCase,
+from procsql_test import (PROCESS_EVENTS_COLUMNS, README, TRUE, ProcsqlTestCase,
                           Script, marker, sql_str, stats_dict, stats_query,
                           strip_shell_error_prefix)
 
@@ -221,6 +221,29 @@ class SqlSurfaceTest(ProcsqlTestCase):
         hi = r.rows(q_hi)[0]["hi"]
         self.assertLessEqual(int(st2["process_events.events_received"]), hi)
         self.assertGreaterEqual(int(st3["process_events.events_received"]), hi)
+
+    def test_every_loss_counter_is_in_the_readme(self):
+        """The README's "Losing nothing silently" names every counter of
+        procsql_stats that counts something lost, refused or cut (a table's
+        counters by their whole name or by the name after the table's)."""
+        s = Script()
+        s.load()
+        q = stats_query(s)
+        r = s.run()
+        with open(README, encoding="utf-8") as f:
+            text = f.read()
+        section = text[text.index("## Losing nothing silently\n"):text.index("## The audit backend\n")]
+        tables = ("process_events.", "clone_events.", "process_exits.")
+        loss = re.compile(r"lost|_full|rejected|overwritten|evicted|decode_errors|unknown_records"
+                          r"|truncated|at_kernel_limit|recovered")
+        missing = set()
+        for name in stats_dict(r.rows(q)):
+            if not loss.search(name):
+                continue
+            short = name.split(".", 1)[1] if name.startswith(tables) else name
+            if "`%s`" % short not in section and "`%s`" % name not in section:
+                missing.add(name)
+        self.assertEqual(missing, set(), "loss counters the README does not name")
 
 
 if __name__ == "__main__":
