@@ -27,7 +27,7 @@ phase "AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"
 if PROCSQL_BUILD_DIR=build-asan scripts/build.sh -DPROCSQL_SANITIZE=address -DPROCSQL_BUILD_BENCH=OFF; then
   logs=build-asan/sanitizer-logs
   rm -rf "$logs" && mkdir -p "$logs"
-  (cd build-asan && ctest --output-on-failure --timeout 900 -E '^(docs|fuzz|kernels)\.' -LE heavy) ||
+  (cd build-asan && ctest --output-on-failure --timeout 900 -E '^(docs|fuzz|kernels)\.' -LE not_sanitized) ||
     failed+=("asan tests")
   if [ -n "$(ls -A "$logs")" ]; then
     echo "sanitizer reports from processes under test:" >&2
