@@ -47,8 +47,11 @@ bool is_statistics_line(const std::string& line) {
 	       starts_with(line, "stack depth") || starts_with(line, "insn ") || starts_with(line, "-- END");
 }
 
-// The last libbpf message line that says something (for the generic case).
-std::string last_message(const std::string& log) {
+std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
+
+} // namespace
+
+std::string last_libbpf_message(const std::string& log) {
 	const std::vector<std::string> lines = split_lines(log);
 	for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
 		std::string s = *it;
@@ -61,10 +64,6 @@ std::string last_message(const std::string& log) {
 	}
 	return "";
 }
-
-std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
-
-} // namespace
 
 bool last_verifier_verdict(const std::string& log, VerifierVerdict* out) {
 	static const char kBegin[] = "-- BEGIN PROG LOAD LOG --";
@@ -142,7 +141,7 @@ BpfLoadError classify_bpf_load_error(const BpfLoadFacts& f) {
 	    f.err == ESRCH || f.err == ENOTSUP || f.err == EOPNOTSUPP || f.err == 524 /* ENOTSUPP */) {
 		e.kind = BpfLoadErrorKind::missing_hook;
 		e.message = "this kernel lacks a hook or program type the eBPF collector needs (" + what + ": " +
-		            errno_text(f.err) + "; libbpf: " + last_message(f.libbpf_log) +
+		            errno_text(f.err) + "; libbpf: " + last_libbpf_message(f.libbpf_log) +
 		            "); it needs Linux 5.8 or later built with BTF";
 		return e;
 	}
@@ -155,7 +154,7 @@ BpfLoadError classify_bpf_load_error(const BpfLoadFacts& f) {
 	}
 	e.kind = BpfLoadErrorKind::other;
 	e.message = "the kernel refused the eBPF collector (" + what + ": " + errno_text(f.err) + ")";
-	const std::string last = last_message(f.libbpf_log);
+	const std::string last = last_libbpf_message(f.libbpf_log);
 	if (!last.empty()) {
 		e.message += " (libbpf: " + last + ")";
 	}

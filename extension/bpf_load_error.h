@@ -45,6 +45,9 @@ struct VerifierVerdict {
 };
 bool last_verifier_verdict(const std::string& libbpf_log, VerifierVerdict* out);
 
+// The last line of libbpf's log that says something ("" when none).
+std::string last_libbpf_message(const std::string& libbpf_log);
+
 // The facts about this process and kernel (capabilities, lockdown).
 bool process_has_bpf_capabilities();
 std::string kernel_lockdown_mode();

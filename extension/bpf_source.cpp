@@ -16,6 +16,7 @@
 #include "bpf_load_error.h"
 #include "event_abi.h"
 #include "exec_decoder.h"
+#include "fd_read.h"
 #include "kernel_features.h"
 #include "lifecycle_decoder.h"
 #include "procsql.skel.h"
@@ -75,62 +76,58 @@ private:
 	libbpf_print_fn_t previous_;
 };
 
-// Does the running kernel's BTF know this helper? (CO-RE's view of the same
-// question, asked from user space before choosing a program variant.)
-bool kernel_has_helper(const char* enum_value) {
-	btf* vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux) {
-		return false;
-	}
-	bool found = false;
-	const int id = btf__find_by_name_kind(vmlinux, "bpf_func_id", BTF_KIND_ENUM);
-	if (id > 0) {
-		const btf_type* t = btf__type_by_id(vmlinux, id);
+// The running kernel's BTF, parsed once for every question asked of it at
+// start (each parse of /sys/kernel/btf/vmlinux costs about 13 ms here).
+class VmlinuxBtf {
+public:
+	VmlinuxBtf() : btf_(btf__load_vmlinux_btf()) {}
+	~VmlinuxBtf() { btf__free(btf_); }
+	VmlinuxBtf(const VmlinuxBtf&) = delete;
+	VmlinuxBtf& operator=(const VmlinuxBtf&) = delete;
+
+	// Does it know this helper (CO-RE's view of the same question, asked
+	// from user space before choosing a program variant)?
+	bool has_helper(const char* enum_value) const {
+		const int id = btf_ ? btf__find_by_name_kind(btf_, "bpf_func_id", BTF_KIND_ENUM) : -1;
+		if (id <= 0) {
+			return false;
+		}
+		const btf_type* t = btf__type_by_id(btf_, id);
 		// `struct`: in C++ the libbpf accessor btf_enum() hides the type's name.
 		const struct btf_enum* e = btf_enum(t);
-		for (int i = 0; i < btf_vlen(t) && !found; i++) {
-			found = std::strcmp(btf__name_by_offset(vmlinux, e[i].name_off), enum_value) == 0;
-		}
-	}
-	btf__free(vmlinux);
-	return found;
-}
-
-// The number of arguments of a raw tracepoint, from its BTF typedef
-// btf_trace_NAME (a pointer to a prototype whose first argument is the
-// context); -1 when the kernel's BTF does not have it.
-int tracepoint_arity(const char* name) {
-	btf* vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux) {
-		return -1;
-	}
-	int arity = -1;
-	const int id = btf__find_by_name_kind(vmlinux, (std::string("btf_trace_") + name).c_str(), BTF_KIND_TYPEDEF);
-	if (id > 0) {
-		const btf_type* t = btf__type_by_id(vmlinux, id);
-		t = btf__type_by_id(vmlinux, t->type); // the pointer
-		if (t && btf_is_ptr(t)) {
-			t = btf__type_by_id(vmlinux, t->type);
-			if (t && btf_is_func_proto(t)) {
-				arity = btf_vlen(t) - 1;
+		for (int i = 0; i < btf_vlen(t); i++) {
+			if (std::strcmp(btf__name_by_offset(btf_, e[i].name_off), enum_value) == 0) {
+				return true;
 			}
 		}
-	}
-	btf__free(vmlinux);
-	return arity;
-}
-
-// Does the running kernel's BTF have this variable (per-CPU variables are
-// described there)?
-bool kernel_has_variable(const char* name) {
-	btf* vmlinux = btf__load_vmlinux_btf();
-	if (!vmlinux) {
 		return false;
 	}
-	const bool found = btf__find_by_name_kind(vmlinux, name, BTF_KIND_VAR) > 0;
-	btf__free(vmlinux);
-	return found;
-}
+
+	// The number of arguments of a raw tracepoint, from its typedef
+	// btf_trace_NAME (a pointer to a prototype whose first argument is the
+	// context); -1 when it is not there.
+	int tracepoint_arity(const char* name) const {
+		const int id =
+		    btf_ ? btf__find_by_name_kind(btf_, (std::string("btf_trace_") + name).c_str(), BTF_KIND_TYPEDEF) : -1;
+		if (id <= 0) {
+			return -1;
+		}
+		const btf_type* t = btf__type_by_id(btf_, btf__type_by_id(btf_, id)->type); // the pointer
+		if (!t || !btf_is_ptr(t)) {
+			return -1;
+		}
+		t = btf__type_by_id(btf_, t->type);
+		return t && btf_is_func_proto(t) ? btf_vlen(t) - 1 : -1;
+	}
+
+	// Does it describe this variable (per-CPU variables are there)?
+	bool has_variable(const char* name) const {
+		return btf_ && btf__find_by_name_kind(btf_, name, BTF_KIND_VAR) > 0;
+	}
+
+private:
+	btf* btf_;
+};
 
 constexpr char kTracefs[] = "/sys/kernel/tracing";
 
@@ -192,13 +189,8 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 	load_log_.clear();
 	LibbpfLogScope log_scope(&load_log_, config.debug);
 	auto with_detail = [this](std::string msg) {
-		const size_t end = load_log_.find_last_not_of("\n ");
-		if (end != std::string::npos) {
-			const size_t start = load_log_.rfind('\n', end);
-			msg += " (libbpf: " + load_log_.substr(start == std::string::npos ? 0 : start + 1,
-			                                       end - (start == std::string::npos ? 0 : start + 1) + 1) + ")";
-		}
-		return msg;
+		const std::string last = last_libbpf_message(load_log_);
+		return last.empty() ? msg : msg + " (libbpf: " + last + ")";
 	};
 
 	skel_ = procsql_bpf__open();
@@ -226,8 +218,17 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 	// bpf_loop (5.17+) lets the path walk take every component of any path;
 	// older kernels get the bounded variant (paths deeper than
 	// PROCSQL_WALK_BOUNDED_COMPONENTS are flagged truncated).
-	use_loop_ = !config.bpf_no_loop && kernel_has_helper("BPF_FUNC_loop");
-	choose_exit_path(config);
+	const VmlinuxBtf vmlinux;
+	use_loop_ = !config.bpf_no_loop && vmlinux.has_helper("BPF_FUNC_loop");
+	// 6.16 moved sched_process_exit before exit_mm() and gave it group_dead
+	// in the same change: one argument more means the exit program can still
+	// read the process's executable itself. Tracing programs could use task
+	// storage from 5.11, but a program that re-entered it could deadlock until
+	// 5.13 added a per-CPU guard: take task storage only where that guard is.
+	choose_exit_path(config, vmlinux.tracepoint_arity("sched_process_exit") >= 2,
+	                 libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, nullptr) == 1 &&
+	                     vmlinux.has_helper("BPF_FUNC_task_storage_get") &&
+	                     vmlinux.has_variable("bpf_task_storage_busy"));
 	// Programs that walk paths come as NAME and NAME_nl: load one of each pair.
 	bpf_program* prog;
 	bpf_object__for_each_program(prog, skel_->obj) {
@@ -272,17 +273,7 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 	return true;
 }
 
-void BpfSource::choose_exit_path(const Config& config) {
-	// 6.16 moved sched_process_exit before exit_mm() and gave it group_dead
-	// in the same change: one argument more means the exit program can still
-	// read the process's executable itself.
-	const bool mm_at_exit = tracepoint_arity("sched_process_exit") >= 2;
-	// Tracing programs could use task storage from 5.11, but a program that
-	// re-entered it could deadlock until 5.13 added a per-CPU guard: take task
-	// storage only where that guard is there.
-	const bool task_storage = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, nullptr) == 1 &&
-	                          kernel_has_helper("BPF_FUNC_task_storage_get") &&
-	                          kernel_has_variable("bpf_task_storage_busy");
+void BpfSource::choose_exit_path(const Config& config, bool mm_at_exit, bool task_storage) {
 	switch (config.exe_memo) {
 	case ExeMemoChoice::automatic:
 		exit_path_ = mm_at_exit ? ExitPath::read_at_exit
@@ -324,14 +315,23 @@ void BpfSource::seed_exe_memos() {
 	if (exit_path_ == ExitPath::read_at_exit || !tasks_iter_) {
 		return;
 	}
+	std::string records, error;
+	run_task_iterator(&records, &error); // failing, their exits' paths stay NULL, as the README says
+}
+
+bool BpfSource::run_task_iterator(std::string* records, std::string* error) const {
 	const int fd = bpf_iter_create(bpf_link__fd(tasks_iter_));
 	if (fd < 0) {
-		return; // their exits' paths stay NULL, as the README says
+		*error = "cannot start the task iterator: " + errno_text(errno);
+		return false;
 	}
-	char buf[1 << 16];
-	while (read(fd, buf, sizeof(buf)) > 0 || errno == EINTR) {
-	}
+	const int err = read_to_end(fd, records);
 	close(fd);
+	if (err != 0) {
+		*error = "cannot read the task iterator: " + errno_text(err);
+		return false;
+	}
+	return true;
 }
 
 bool BpfSource::attach_all(std::string* error) {
@@ -569,26 +569,9 @@ void BpfSource::ingest_cgroup(const void* data, size_t size) {
 }
 
 bool BpfSource::read_processes(std::vector<LiveProcess>* out, std::string* error) const {
-	const int fd = bpf_iter_create(bpf_link__fd(tasks_iter_));
-	if (fd < 0) {
-		*error = "cannot start the task iterator: " + errno_text(errno);
-		return false;
-	}
-	std::string bytes;
-	char buf[1 << 16];
-	ssize_t n;
-	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
-		if (n > 0) {
-			bytes.append(buf, size_t(n));
-		}
-	}
-	const int err = errno;
-	close(fd);
-	if (n < 0) {
-		*error = "cannot read the task iterator: " + errno_text(err);
-		return false;
-	}
-	return decode_process_records(bytes.data(), bytes.size(), clock_, out, error);
+	std::string records;
+	return run_task_iterator(&records, error) &&
+	       decode_process_records(records.data(), records.size(), clock_, out, error);
 }
 
 BpfSourceStats BpfSource::stats() const {

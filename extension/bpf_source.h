@@ -103,8 +103,12 @@ private:
 	BpfSource(const BootClock& clock, Stores stores) : clock_(clock), stores_(stores) {}
 	bool open_and_attach(const Config& config, std::string* error);
 	bool attach_all(std::string* error);
-	void choose_exit_path(const Config& config);
+	// mm_at_exit: the exit tracepoint still sees the process's memory (6.16+);
+	// task_storage: the kernel has task storage with its recursion guard.
+	void choose_exit_path(const Config& config, bool mm_at_exit, bool task_storage);
 	void seed_exe_memos();
+	// One pass of the task iterator: its records (processes.bpf.h).
+	bool run_task_iterator(std::string* records, std::string* error) const;
 	void run();
 	static void on_record(void* ctx, const void* data, size_t size);
 	void ingest(const void* data, size_t size);

@@ -1,12 +1,12 @@
 #include "process_snapshot.h"
 
-#include <cerrno>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cstring>
 
 #include "event_abi.h"
+#include "fd_read.h"
 
 namespace procsql {
 
@@ -46,23 +46,15 @@ bool decode_process_records(const char* data, size_t size, const BootClock& cloc
 	return true;
 }
 
-// With read(2), not a stream: a process that exits while its cmdline is read
-// makes read fail with ESRCH, which libstdc++'s filebuf turns into an
-// exception (it failed the whole processes query). Such a process keeps what
-// was read, or no argv.
+// A process that exits while its cmdline is read (ESRCH) keeps what was read,
+// or no argv: it must not fail the whole processes query.
 void read_cmdlines(std::vector<LiveProcess>* processes, const std::string& proc_root) {
-	char buf[4096];
 	for (LiveProcess& p : *processes) {
 		const int fd = open((proc_root + "/" + std::to_string(p.pid) + "/cmdline").c_str(), O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			continue;
 		}
-		ssize_t n;
-		while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
-			if (n > 0) {
-				p.argv.append(buf, size_t(n));
-			}
-		}
+		read_to_end(fd, &p.argv);
 		close(fd);
 	}
 }
