@@ -113,10 +113,7 @@ bool Collector::ensure_own_sources(std::string* error) {
 		(void)audit_.release();
 	}
 	owner_pid_ = getpid();
-	if (!was_bpf && config_.backend == BackendChoice::automatic) {
-		config_.backend = BackendChoice::audit; // the parent fell back; so does the child
-	}
-	std::string why;
+	std::string why; // the child runs the backend the parent ran (a fallback stays one)
 	const bool ok = was_bpf ? start_bpf(&why) : start_audit(&why);
 	if (!ok) {
 		fork_error_ = "this process was forked from the one that started the collector, and its own could "

@@ -210,23 +210,19 @@ bool ContainerMap::path_by_id(uint64_t cgroup_id, std::string* path) const {
 }
 
 void ContainerMap::on_mkdir(uint64_t cgroup_id, const std::string& path, int64_t time_ns, bool maybe_cut) {
-	if (maybe_cut) {
-		std::string whole;
-		if (path_by_id(cgroup_id, &whole)) {
-			if (whole != path) {
-				paths_recovered_.fetch_add(1, std::memory_order_relaxed);
-			}
-			add(cgroup_id, whole, time_ns);
-		} else {
-			// Gone already, or no mount to read it from: keep the cut path, say so.
-			paths_truncated_.fetch_add(1, std::memory_order_relaxed);
-			add(cgroup_id, path, time_ns, true);
+	std::string whole;
+	if (!maybe_cut) {
+		add(cgroup_id, path, time_ns);
+	} else if (path_by_id(cgroup_id, &whole)) {
+		if (whole != path) {
+			paths_recovered_.fetch_add(1, std::memory_order_relaxed);
 		}
-		std::lock_guard<std::mutex> lock(mu_);
-		expire(time_ns);
-		return;
+		add(cgroup_id, whole, time_ns);
+	} else {
+		// Gone already, or no mount to read it from: keep the cut path, say so.
+		paths_truncated_.fetch_add(1, std::memory_order_relaxed);
+		add(cgroup_id, path, time_ns, true);
 	}
-	add(cgroup_id, path, time_ns);
 	std::lock_guard<std::mutex> lock(mu_);
 	expire(time_ns);
 }
