@@ -54,7 +54,8 @@ public:
 	}
 	static const TableDef& table() { return Traits::table(); }
 
-	// The callbacks (public for make_table_module).
+	// The callbacks (public for make_table_module, which runs each one
+	// guarded: an exception becomes an SQLite error there).
 	struct Cursor {
 		sqlite3_vtab_cursor base;
 		const EventStore<Row, N>* store = nullptr;
@@ -79,11 +80,7 @@ public:
 				read += uses[i].name;
 			}
 		}
-		try {
-			return plan_event_scan(info, Traits::kPushable, ring.next_eid() - ring.first_eid(), read);
-		} catch (const std::bad_alloc&) {
-			return SQLITE_NOMEM;
-		}
+		return plan_event_scan(info, Traits::kPushable, ring.next_eid() - ring.first_eid(), read);
 	}
 
 	static int x_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
@@ -103,40 +100,36 @@ public:
 
 	static int x_filter(sqlite3_vtab_cursor* cur, int, const char* idx_str, int argc, sqlite3_value** argv) {
 		auto* c = reinterpret_cast<Cursor*>(cur);
-		try {
-			// Read-your-writes: what the kernel has delivered is in the stores
-			// first. Once per cursor: the inner table of a nested-loop join
-			// is filtered once per outer row, and each drain costs a lock (and
-			// on audit a wait of up to its bound).
-			if (!c->drained) {
-				std::string error;
-				if (!collector_of(cur->pVtab).drain(&error)) {
-					set_vtab_error(cur->pVtab, error.c_str());
-					return SQLITE_ERROR;
-				}
-				c->drained = true;
+		// Read-your-writes: what the kernel has delivered is in the stores
+		// first. Once per cursor: the inner table of a nested-loop join
+		// is filtered once per outer row, and each drain costs a lock (and
+		// on audit a wait of up to its bound).
+		if (!c->drained) {
+			std::string error;
+			if (!collector_of(cur->pVtab).drain(&error)) {
+				set_vtab_error(cur->pVtab, error.c_str());
+				return SQLITE_ERROR;
 			}
-			// The strings x_best_index listed after " read=", matched as whole
-			// names ("path" is part of "parent_path").
-			const char* read = idx_str ? std::strstr(idx_str, " read=") : nullptr;
-			const std::string list = read ? std::string(",") + (read + 6) + "," : std::string();
-			typename Scan::Wanted wanted{};
-			size_t count = 0;
-			const StringUse* uses = Traits::string_uses(&count);
-			for (size_t i = 0; i < count; i++) {
-				const bool want = list.find(std::string(",") + uses[i].name + ",") != std::string::npos;
-				wanted[uses[i].string] = want ? &c->strings[uses[i].string] : nullptr;
-			}
-			ScanFilter filter;
-			const int rc = scan_filter_from_args(idx_str, argc, argv, &filter);
-			if (rc != SQLITE_OK) {
-				return rc;
-			}
-			c->scan.begin(*c->store, filter, wanted);
-			return SQLITE_OK;
-		} catch (const std::bad_alloc&) {
-			return SQLITE_NOMEM;
+			c->drained = true;
 		}
+		// The strings x_best_index listed after " read=", matched as whole
+		// names ("path" is part of "parent_path").
+		const char* read = idx_str ? std::strstr(idx_str, " read=") : nullptr;
+		const std::string list = read ? std::string(",") + (read + 6) + "," : std::string();
+		typename Scan::Wanted wanted{};
+		size_t count = 0;
+		const StringUse* uses = Traits::string_uses(&count);
+		for (size_t i = 0; i < count; i++) {
+			const bool want = list.find(std::string(",") + uses[i].name + ",") != std::string::npos;
+			wanted[uses[i].string] = want ? &c->strings[uses[i].string] : nullptr;
+		}
+		ScanFilter filter;
+		const int rc = scan_filter_from_args(idx_str, argc, argv, &filter);
+		if (rc != SQLITE_OK) {
+			return rc;
+		}
+		c->scan.begin(*c->store, filter, wanted);
+		return SQLITE_OK;
 	}
 
 	static int x_next(sqlite3_vtab_cursor* cur) {
@@ -148,12 +141,7 @@ public:
 
 	static int x_column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int column) {
 		auto* c = reinterpret_cast<Cursor*>(cur);
-		try {
-			Traits::column(ColumnContext<Row, N>{c->scan.eid(), c->scan.row(), c->strings, c->scratch}, ctx,
-			               column);
-		} catch (const std::bad_alloc&) {
-			sqlite3_result_error_nomem(ctx);
-		}
+		Traits::column(ColumnContext<Row, N>{c->scan.eid(), c->scan.row(), c->strings, c->scratch}, ctx, column);
 		return SQLITE_OK;
 	}
 

@@ -33,7 +33,8 @@ public:
 	}
 	static const TableDef& table() { return Traits::table(); }
 
-	// The callbacks (public for make_table_module).
+	// The callbacks (public for make_table_module, which runs each one
+	// guarded: an exception becomes an SQLite error there).
 	struct Cursor {
 		sqlite3_vtab_cursor base;
 		std::vector<Row> rows;
@@ -64,25 +65,21 @@ public:
 	static int x_filter(sqlite3_vtab_cursor* cur, int, const char*, int, sqlite3_value**) {
 		auto* c = reinterpret_cast<Cursor*>(cur);
 		auto* vtab = reinterpret_cast<CollectorVtab*>(cur->pVtab);
-		try {
-			// One snapshot per cursor: a join that filters this table once
-			// per outer row sees the same rows each time, taken once.
-			c->at = 0;
-			if (c->filled) {
-				return SQLITE_OK;
-			}
-			// What the kernel delivered is applied first (cgroups, counters).
-			std::string error;
-			if (!vtab->collector->drain(&error) || !Traits::fill(*vtab->collector, &c->rows, &error)) {
-				c->rows.clear();
-				set_vtab_error(&vtab->base, error.c_str());
-				return SQLITE_ERROR;
-			}
-			c->filled = true;
+		// One snapshot per cursor: a join that filters this table once
+		// per outer row sees the same rows each time, taken once.
+		c->at = 0;
+		if (c->filled) {
 			return SQLITE_OK;
-		} catch (const std::bad_alloc&) {
-			return SQLITE_NOMEM;
 		}
+		// What the kernel delivered is applied first (cgroups, counters).
+		std::string error;
+		if (!vtab->collector->drain(&error) || !Traits::fill(*vtab->collector, &c->rows, &error)) {
+			c->rows.clear();
+			set_vtab_error(&vtab->base, error.c_str());
+			return SQLITE_ERROR;
+		}
+		c->filled = true;
+		return SQLITE_OK;
 	}
 
 	static int x_next(sqlite3_vtab_cursor* cur) {
@@ -97,11 +94,7 @@ public:
 
 	static int x_column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int column) {
 		auto* c = reinterpret_cast<Cursor*>(cur);
-		try {
-			Traits::column(c->rows[c->at], ctx, column);
-		} catch (const std::bad_alloc&) {
-			sqlite3_result_error_nomem(ctx);
-		}
+		Traits::column(c->rows[c->at], ctx, column);
 		return SQLITE_OK;
 	}
 
