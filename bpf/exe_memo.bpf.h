@@ -14,9 +14,9 @@
  * that cannot be stored is counted (PROCSQL_CNT_EXE_MEMO_LOST): that exit's
  * path is then NULL, never another process's.
  *
- * Only one of the two maps is created (user space turns autocreate off for the
- * other); the branches that use the other are dead code the verifier prunes,
- * since both switches are read-only data frozen at load.
+ * Only the maps of the way in use are created (user space turns autocreate off
+ * for the others); the branches that use the others are dead code the
+ * verifier prunes, since both switches are read-only data frozen at load.
  */
 #ifndef PROCSQL_EXE_MEMO_BPF_H
 #define PROCSQL_EXE_MEMO_BPF_H

@@ -329,14 +329,14 @@ public:
 		// anything is allocated for it.
 		uint64_t payload = 0;
 		for (size_t i = 0; i < NStrings; i++) {
-			payload += pad8((lens[i / 2] >> (32 * (i % 2))) & 0xffffffffULL);
+			payload += pad8(length_of(lens.data(), i));
 		}
 		if (payload > arena_bytes_ / 2) {
 			return ReadStatus::corrupt;
 		}
 		uint64_t p = pos;
 		for (size_t i = 0; i < NStrings; i++) {
-			const uint64_t len = (lens[i / 2] >> (32 * (i % 2))) & 0xffffffffULL;
+			const uint64_t len = length_of(lens.data(), i);
 			if (strings[i] != nullptr) {
 				read_arena(p, len, strings[i]);
 			}
@@ -421,6 +421,10 @@ private:
 
 	static uint64_t pad8(uint64_t n) {
 		return (n + 7) & ~uint64_t(7);
+	}
+	// String i's length in a slot's length words (two per word, low half first).
+	static uint64_t length_of(const uint64_t* len_words, size_t i) {
+		return (len_words[i / 2] >> (32 * (i % 2))) & 0xffffffffULL;
 	}
 	static uint64_t slots_bytes(uint64_t capacity) {
 		return (capacity * kSlotWords * 8 + kRingCacheLine - 1) / kRingCacheLine * kRingCacheLine;
