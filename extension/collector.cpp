@@ -1,5 +1,5 @@
 #include "collector.h"
-#include "kernel_features.h"
+#include "sources/bpf/kernel_features.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -8,7 +8,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "event_abi.h"
+#include "sources/audit/audit_source.h"
+#include "sources/bpf/bpf_source.h"
 
 namespace procsql {
 
@@ -48,8 +49,8 @@ void collector_prepare_fork() {
 		return;
 	}
 	g_forking = std::move(c);
-	if (g_forking->bpf_) {
-		g_forking->bpf_->consume_mutex().lock();
+	if (std::mutex* m = g_forking->source_ ? g_forking->source_->fork_mutex() : nullptr) {
+		m->lock();
 	}
 	g_forking->containers_->mutex().lock();
 }
@@ -57,8 +58,8 @@ void collector_prepare_fork() {
 void collector_after_fork() {
 	if (g_forking) {
 		g_forking->containers_->mutex().unlock();
-		if (g_forking->bpf_) {
-			g_forking->bpf_->consume_mutex().unlock();
+		if (std::mutex* m = g_forking->source_ ? g_forking->source_->fork_mutex() : nullptr) {
+			m->unlock();
 		}
 		g_forking.reset();
 	}
@@ -88,7 +89,7 @@ std::shared_ptr<Collector> Collector::acquire(std::string* error) {
 	return fresh;
 }
 
-bool Collector::ensure_own_sources(std::string* error) {
+bool Collector::ensure_own_source(std::string* error) {
 	if (owner_pid_ == getpid()) {
 		return true;
 	}
@@ -96,25 +97,19 @@ bool Collector::ensure_own_sources(std::string* error) {
 	if (owner_pid_ == getpid()) {
 		return fork_error_.empty() || (*error = fork_error_, false);
 	}
-	if (!bpf_ && !audit_) {
+	if (!source_) {
 		owner_pid_ = getpid(); // stores filled by the embedding program: nothing to restart
 		return true;
 	}
-	// The parent's sources: their threads did not come with the fork, and
-	// their kernel objects are the parent's. Leaked on purpose (see
-	// BpfSource::abandon_after_fork), after closing this process's copies.
-	const bool was_bpf = bpf_ != nullptr;
-	if (bpf_) {
-		bpf_->abandon_after_fork();
-		(void)bpf_.release();
-	}
-	if (audit_) {
-		audit_->abandon_after_fork();
-		(void)audit_.release();
-	}
+	// The parent's source: its thread did not come with the fork, and its
+	// kernel objects are the parent's. Leaked on purpose (see
+	// Source::abandon_after_fork), after closing this process's copies.
+	const std::string backend = source_->backend();
+	source_->abandon_after_fork();
+	(void)source_.release();
 	owner_pid_ = getpid();
 	std::string why; // the child runs the backend the parent ran (a fallback stays one)
-	const bool ok = was_bpf ? start_bpf(&why) : start_audit(&why);
+	const bool ok = backend == "bpf" ? start_bpf(&why) : start_audit(&why);
 	if (!ok) {
 		fork_error_ = "this process was forked from the one that started the collector, and its own could "
 		              "not start: " + why;
@@ -176,8 +171,8 @@ Stores Collector::stores() {
 }
 
 bool Collector::start_bpf(std::string* error) {
-	bpf_ = BpfSource::start(config_, clock_, stores(), error);
-	if (!bpf_) {
+	source_ = BpfSource::start(config_, clock_, stores(), error);
+	if (!source_) {
 		return false;
 	}
 	// After attaching, so that no cgroup made meanwhile is missed (one made
@@ -189,8 +184,8 @@ bool Collector::start_bpf(std::string* error) {
 bool Collector::start_audit(std::string* error) {
 	// Before the rules: the source's first lookups find every cgroup there is.
 	containers_->scan();
-	audit_ = AuditSource::start(config_, clock_, instance_id_, stores(), error);
-	return audit_ != nullptr;
+	source_ = AuditSource::start(config_, clock_, instance_id_, stores(), error);
+	return source_ != nullptr;
 }
 
 bool Collector::start(std::string* error) {
@@ -237,17 +232,14 @@ Collector::~Collector() = default;
 
 bool Collector::live_processes(std::vector<LiveProcess>* out, std::vector<std::string>* containers,
                                std::string* error) {
-	if (!ensure_own_sources(error)) {
+	if (!ensure_own_source(error)) {
 		return false;
 	}
-	if (audit_) {
-		if (!audit_->read_processes(out, error)) {
-			return false;
-		}
-	} else if (!bpf_) {
+	if (!source_) {
 		*error = "no source: the processes table needs a running collector";
 		return false;
-	} else if (!bpf_->read_processes(out, error)) {
+	}
+	if (!source_->read_processes(out, error)) {
 		return false;
 	}
 	read_cmdlines(out);
@@ -262,94 +254,36 @@ bool Collector::live_processes(std::vector<LiveProcess>* out, std::vector<std::s
 std::vector<ContainerEntry> Collector::containers() { return containers_->containers(BootClock::now_unix_ns()); }
 
 bool Collector::drain(std::string* error) {
-	if (!ensure_own_sources(error)) {
+	if (!ensure_own_source(error)) {
 		return false;
 	}
 	drains_.fetch_add(1, std::memory_order_relaxed);
-	if (bpf_) {
-		bpf_->drain();
-	}
-	if (audit_) {
-		audit_->drain();
+	if (source_) {
+		source_->drain();
 	}
 	return true;
 }
 
 std::vector<StatRow> Collector::stats() const {
 	std::vector<StatRow> rows;
-	auto text = [&rows](const char* name, std::string value) {
-		rows.push_back(StatRow{name, true, 0, std::move(value)});
-	};
-	auto integer = [&rows](const char* name, uint64_t value) {
-		rows.push_back(StatRow{name, false, int64_t(value), {}});
-	};
+	auto text = [&rows](const char* name, std::string value) { append_text_stat(&rows, name, std::move(value)); };
+	auto integer = [&rows](const char* name, uint64_t value) { append_integer_stat(&rows, name, value); };
 	utsname uts{};
 	uname(&uts);
-	// A forked child reads its sources only once it has its own (every
-	// query drains, and so restarts them, before it reads stats).
+	// A forked child reads its source only once it has its own (every
+	// query drains, and so restarts it, before it reads stats).
 	const bool own = owner_pid_ == getpid();
-	BpfSourceStats b = bpf_ && own ? bpf_->stats() : BpfSourceStats{};
-	const AuditSourceStats a = audit_ && own ? audit_->stats() : AuditSourceStats{};
-	if (audit_) {
-		// Audit does not say what it dropped: the kernel's lost counter and
-		// the reader's overruns are every table's (README, "The audit backend").
-		b.exec = a.exec;
-		b.clone = a.clone;
-		b.exit = a.exit;
-		b.exec.lost_audit = b.clone.lost_audit = b.exit.lost_audit = a.kernel_lost + a.reader_overruns;
-		b.exec.decode_errors += a.events_undecodable;
-	}
+	const SourceStats k = source_ && own ? source_->counters() : SourceStats{};
 
-	text("backend", bpf_ ? "bpf" : audit_ ? "audit" : "none");
+	text("backend", source_ ? source_->backend() : "none");
 	text("backend_reason", backend_reason_);
 	text("instance_id", instance_id_);
 	integer("collector_start_time", uint64_t(start_time_ns_));
 	integer("collector_pid", uint64_t(owner_pid_));
 	integer("drains", drains_.load(std::memory_order_relaxed));
 	text("kernel_release", uts.release);
-	if (bpf_) {
-		// Each feature row's name and wording come from kernel_features.cpp,
-		// which also writes the README's table.
-		auto feature = [&text](KernelFeature f, bool present) {
-			text(kernel_feature(f).stat, kernel_feature_text(f, present));
-		};
-		feature(KernelFeature::bpf_loop, bpf_->uses_bpf_loop());
-		feature(KernelFeature::execveat_tracepoint, bpf_->execveat_hooked());
-		feature(KernelFeature::clone_tracepoints, bpf_->calls_hooked());
-		text("bpf.exit_path", bpf_->exit_path_text());
-		integer("bpf.exe_memos_lost", b.exe_memos_lost);
-		integer("bpf.ringbuf_bytes", config_.ringbuf_bytes);
-		integer("bpf.call_marks_lost", b.call_marks_lost);
-		integer("bpf.process_records_lost", b.process_records_lost);
-		integer("bpf.exit_claims_full", b.exit_claims_full);
-		integer("bpf.cgroup_records", b.cgroup_records);
-		integer("bpf.cgroup_records_lost", b.cgroup_lost + b.cgroup_decode_errors);
-		integer("bpf.cgroup_paths_at_kernel_limit", b.cgroup_paths_cut);
-		integer("bpf.unknown_records", b.unknown_records);
-	}
-	if (audit_) {
-		text("audit.mode", a.mode);
-		text("audit.rule_key", a.rule_key);
-		integer("audit.rules_added", a.rules_added);
-		text("audit.stale_rules_removed", a.stale_rules_removed);
-		text("audit.shadowing_rules", a.shadowing_rules);
-		integer("audit.enabled_by_procsql", a.enabled_by_procsql ? 1 : 0);
-		integer("audit.records", a.records);
-		integer("audit.records_unparsable", a.records_unparsable);
-		integer("audit.events_incomplete", a.events_incomplete);
-		integer("audit.events_undecodable", a.events_undecodable);
-		integer("audit.reader_overruns", a.reader_overruns);
-		integer("audit.kernel_lost", a.kernel_lost);
-		integer("audit.backlog", a.backlog);
-		integer("audit.backlog_limit", a.backlog_limit);
-		integer("audit.drain_bound_ms", AuditSource::kDrainBoundMs);
-		integer("audit.drain_timeouts", a.drain_timeouts);
-		text("audit.connector", a.connector);
-		integer("audit.connector_events", a.connector_events);
-		integer("audit.connector_overruns", a.connector_overruns);
-		integer("audit.proc_reads_missed", a.proc_reads_missed);
-		integer("audit.forks_without_record", a.forks_without_record);
-		integer("audit.thread_calls_dropped", a.thread_calls_dropped);
+	if (source_) {
+		source_->append_stats(&rows, own);
 	}
 	integer("argv_bytes", config_.argv_bytes);
 	integer("threads", config_.threads ? 1 : 0);
@@ -385,10 +319,10 @@ std::vector<StatRow> Collector::stats() const {
 		row("paths_truncated", k.paths_truncated);
 		row("time_blocks_skipped", store.blocks_skipped());
 	};
-	table("process_events", b.exec, *exec_store_);
-	integer("process_events.argv_truncated", b.exec.argv_truncated);
-	table("clone_events", b.clone, *clone_store_);
-	table("process_exits", b.exit, *exit_store_);
+	table("process_events", k.exec, *exec_store_);
+	integer("process_events.argv_truncated", k.exec.argv_truncated);
+	table("clone_events", k.clone, *clone_store_);
+	table("process_exits", k.exit, *exit_store_);
 	return rows;
 }
 

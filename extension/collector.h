@@ -10,23 +10,15 @@
 #include <string>
 #include <vector>
 
-#include "audit/audit_source.h"
-#include "bpf_source.h"
 #include "clock.h"
 #include "config.h"
 #include "containers/container_map.h"
-#include "process_snapshot.h"
 #include "exec_event.h"
+#include "lifecycle_event.h"
+#include "process_snapshot.h"
+#include "sources/source.h"
 
 namespace procsql {
-
-// A row of procsql_stats: an integer or a text value.
-struct StatRow {
-	std::string name;
-	bool is_text;
-	int64_t integer;
-	std::string text;
-};
 
 class Collector {
 public:
@@ -64,18 +56,18 @@ private:
 	bool start_audit(std::string* error);
 	Stores stores();
 
-	// A child forked from the process that started the sources has none of
-	// their threads and shares their kernel objects: on its first use it
-	// leaves them to the parent and starts its own, into its copy of the
-	// stores (the rows from before the fork stay). False with the reason
-	// when the child's own source cannot start.
-	bool ensure_own_sources(std::string* error);
+	// A child forked from the process that started the source has none of
+	// its threads and shares its kernel objects: on its first use it leaves
+	// them to the parent and starts its own of the same backend, into its
+	// copy of the stores (the rows from before the fork stay). False with
+	// the reason when the child's own source cannot start.
+	bool ensure_own_source(std::string* error);
 	friend void collector_prepare_fork();
 	friend void collector_after_fork();
 
 	Config config_;
 	BootClock clock_;
-	pid_t owner_pid_ = 0;      // the process whose sources these are
+	pid_t owner_pid_ = 0;      // the process whose source this is
 	std::string fork_error_;   // why this forked child has no source
 	std::string instance_id_;
 	std::string backend_reason_;
@@ -85,10 +77,10 @@ private:
 	std::unique_ptr<CloneStore> clone_store_;
 	std::unique_ptr<ExitStore> exit_store_;
 	std::unique_ptr<ContainerMap> containers_;
-	std::mutex own_mutex_; // serialises ensure_own_sources
-	// Sources, declared last: they stop before the stores go. One runs.
-	std::unique_ptr<BpfSource> bpf_;
-	std::unique_ptr<AuditSource> audit_;
+	std::mutex own_mutex_; // serialises ensure_own_source
+	// The source, declared last: it stops before the stores go. Null in
+	// without_source() and in a forked child whose own could not start.
+	std::unique_ptr<Source> source_;
 };
 
 } // namespace procsql

@@ -1,13 +1,11 @@
-// The live processes, for the processes table: what the kernel's task
-// iterator reports (bpf/processes.bpf.h), plus argv from /proc/PID/cmdline.
+// The live processes, for the processes table: what the source reports (the
+// kernel's task iterator, sources/bpf/process_records.h, or /proc for the
+// audit backend), plus argv from /proc/PID/cmdline.
 #pragma once
 
-#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include "clock.h"
 
 namespace procsql {
 
@@ -21,11 +19,6 @@ struct LiveProcess {
 	std::string path, cwd, tty; // tty: the kernel's name ("pts3")
 	std::string argv;           // raw: arguments separated by NUL
 };
-
-// Decodes the iterator's records (validated like every kernel record: a
-// malformed one ends decoding with a reason, never a read past its end).
-bool decode_process_records(const char* data, size_t size, const BootClock& clock,
-                            std::vector<LiveProcess>* out, std::string* why);
 
 // argv of each process from /proc/PID/cmdline (empty for kernel threads and
 // processes that exited meanwhile).

@@ -13,7 +13,7 @@
 
 #include "collector.h"
 #include "config.h"
-#include "kernel_features.h"
+#include "sources/bpf/kernel_features.h"
 #include "schema.h"
 #include "unknown_columns.h"
 

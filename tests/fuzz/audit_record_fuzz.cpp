@@ -19,9 +19,9 @@
 #include <string_view>
 #include <vector>
 
-#include "audit/audit_decoder.h"
-#include "audit/audit_reassembler.h"
-#include "audit/audit_record.h"
+#include "sources/audit/audit_decoder.h"
+#include "sources/audit/audit_reassembler.h"
+#include "sources/audit/audit_record.h"
 
 namespace {
 

@@ -28,8 +28,8 @@ fi
 mkdir -p "$out/artifacts"
 
 bin="$out/audit_record_fuzz"
-srcs=(tests/fuzz/audit_record_fuzz.cpp extension/audit/audit_record.cpp extension/audit/audit_reassembler.cpp
-      extension/audit/audit_decoder.cpp)
+srcs=(tests/fuzz/audit_record_fuzz.cpp extension/sources/audit/audit_record.cpp
+      extension/sources/audit/audit_reassembler.cpp extension/sources/audit/audit_decoder.cpp)
 "$cxx" -std=c++17 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -Wall -Wextra -Iextension -o "$bin.tmp" "${srcs[@]}" \
 	$(pkg-config --libs audit)

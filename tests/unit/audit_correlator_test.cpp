@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "audit/audit_correlator.h"
-#include "audit/audit_record.h"
+#include "sources/audit/audit_correlator.h"
+#include "sources/audit/audit_record.h"
 
 namespace procsql {
 namespace {

@@ -10,7 +10,7 @@
 #include <random>
 #include <string>
 
-#include "audit/audit_decoder.h"
+#include "sources/audit/audit_decoder.h"
 #include "audit_fixture.h"
 
 namespace procsql {

@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "audit/audit_reassembler.h"
-#include "audit/audit_record.h"
+#include "sources/audit/audit_reassembler.h"
+#include "sources/audit/audit_record.h"
 
 namespace audit_fixture {
 

@@ -7,7 +7,7 @@
 #include <set>
 #include <string>
 
-#include "audit/audit_reassembler.h"
+#include "sources/audit/audit_reassembler.h"
 #include "audit_fixture.h"
 
 namespace procsql {

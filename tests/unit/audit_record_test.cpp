@@ -6,7 +6,7 @@
 #include <random>
 #include <string>
 
-#include "audit/audit_record.h"
+#include "sources/audit/audit_record.h"
 #include "audit_fixture.h"
 
 namespace procsql {

@@ -34,8 +34,8 @@
 #include <string>
 #include <vector>
 
-#include "audit/audit_netlink.h"
-#include "audit/audit_rules.h"
+#include "sources/audit/audit_netlink.h"
+#include "sources/audit/audit_rules.h"
 #include "unavailable.h"
 
 namespace procsql {

@@ -1,7 +1,7 @@
 // Why a load failed, told apart on libbpf logs captured from real kernels
 // (tests/unit/fixtures/bpf/: Debian 12's 6.1 refusing an older build of
 // procsql_exec, and 6.1 booted with lockdown=confidentiality).
-#include "bpf_load_error.h"
+#include "sources/bpf/bpf_load_error.h"
 
 #include <cerrno>
 #include <fstream>

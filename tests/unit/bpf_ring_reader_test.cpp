@@ -4,7 +4,7 @@
 // producer position at its start must hand over exactly what was there, and
 // none of the records produced while it runs (issue 11: a query's drain had
 // no upper bound on a busy host).
-#include "bpf_ring_reader.h"
+#include "sources/bpf/bpf_ring_reader.h"
 
 #include <bpf/bpf.h>
 #include <cstring>

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "event_abi.h"
-#include "exec_decoder.h"
+#include "sources/bpf/exec_decoder.h"
 
 namespace procsql {
 namespace {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "event_abi.h"
-#include "lifecycle_decoder.h"
+#include "sources/bpf/lifecycle_decoder.h"
 
 namespace procsql {
 namespace {

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "audit/proc_connector.h"
+#include "sources/audit/proc_connector.h"
 #include "unavailable.h"
 
 namespace procsql {

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "audit/proc_reader.h"
+#include "sources/audit/proc_reader.h"
 #include "containers/container_map.h"
 
 namespace procsql {

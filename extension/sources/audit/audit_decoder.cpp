@@ -1,4 +1,4 @@
-#include "audit/audit_decoder.h"
+#include "sources/audit/audit_decoder.h"
 
 #include <libaudit.h>
 

@@ -1,5 +1,5 @@
-// The eBPF source: loads and attaches the exec program, consumes its ring
-// buffer on a thread of its own and appends decoded rows to the store.
+// The eBPF source: loads and attaches the programs of bpf/, consumes their
+// ring buffer on a thread of its own and appends decoded rows to the stores.
 #pragma once
 
 #include <atomic>
@@ -10,43 +10,18 @@
 #include <thread>
 #include <vector>
 
-#include "bpf_ring_reader.h"
 #include "clock.h"
 #include "config.h"
-#include "containers/container_map.h"
 #include "exec_event.h"
 #include "lifecycle_event.h"
 #include "process_snapshot.h"
+#include "sources/bpf/bpf_ring_reader.h"
+#include "sources/source.h"
 
 struct procsql_bpf;
 struct bpf_link;
 
 namespace procsql {
-
-// The stores a source fills, one per table.
-struct Stores {
-	ExecStore* exec;
-	CloneStore* clone;
-	ExitStore* exit;
-	ContainerMap* containers; // cgroup records go here; rows are attributed from it
-};
-
-// One table's counters.
-struct KindStats {
-	uint64_t received = 0;          // records decoded and stored
-	uint64_t decode_errors = 0;     // records refused by the decoder
-	uint64_t kernel_seen = 0;       // records made in the kernel
-	uint64_t lost_ringbuf_full = 0; // dropped in the kernel: ring buffer full
-	uint64_t lost_no_scratch = 0;   // dropped in the kernel: no scratch buffer
-	uint64_t lost_recursion = 0;    // program not run: re-entered on a CPU
-	uint64_t lost_too_large = 0;    // dropped in the kernel: the record outgrew its buffer
-	uint64_t paths_truncated = 0;   // rows with a path not resolved whole
-	uint64_t argv_truncated = 0;    // rows with cmdline_truncated = 1 (exec only)
-	uint64_t lost_audit = 0;        // audit backend: records the kernel or the reader dropped (all tables)
-	uint64_t lost_total() const {
-		return lost_ringbuf_full + lost_no_scratch + lost_recursion + lost_too_large + lost_audit;
-	}
-};
 
 struct BpfSourceStats {
 	KindStats exec, clone, exit;
@@ -61,25 +36,32 @@ struct BpfSourceStats {
 	uint64_t exit_claims_full = 0;     // exits reported without a claim (could repeat)
 };
 
-class BpfSource {
+class BpfSource : public Source {
 public:
 	// Loads, attaches and starts consuming. On failure returns nullptr and a
 	// one-line reason (e.g. not root, no BTF, verifier refusal).
 	static std::unique_ptr<BpfSource> start(const Config& config, const BootClock& clock, Stores stores,
 	                                        std::string* error);
-	~BpfSource();
+	~BpfSource() override;
 	BpfSource(const BpfSource&) = delete;
 	BpfSource& operator=(const BpfSource&) = delete;
 
+	const char* backend() const override { return "bpf"; }
 	// Moves everything the kernel has already delivered into the store, so a
 	// query sees every exec that finished before it began. Thread-safe.
-	void drain();
+	void drain() override;
+	// A drain never waits for the kernel (it takes what the ring holds when
+	// it begins), so this bounds only its own work.
+	int drain_bound_ms() const override { return 100; }
 
 	BpfSourceStats stats() const;
+	SourceStats counters() const override;
+	// The kernel features chosen at load, bpf.* counters and settings.
+	void append_stats(std::vector<StatRow>* rows, bool read_counters) const override;
 
 	// The live processes as the kernel's task iterator reports them now
 	// (without argv: see process_snapshot.h). Thread-safe.
-	bool read_processes(std::vector<LiveProcess>* out, std::string* error) const;
+	bool read_processes(std::vector<LiveProcess>* out, std::string* error) override;
 	bool uses_bpf_loop() const { return use_loop_; }
 	// sys_enter_execveat is watched: `syscall` is exact, not only for fd-relative execs.
 	bool execveat_hooked() const { return execveat_hooked_; }
@@ -94,13 +76,14 @@ public:
 	// the child never consumes the parent's ring buffer. The consumer thread
 	// did not come with the fork; the object must then be leaked, never
 	// destroyed (its std::thread would terminate the process).
-	void abandon_after_fork();
+	void abandon_after_fork() override;
 	// Held across fork() (pthread_atfork, collector.cpp) so that no record is
 	// half-stored in the child's copy of the stores.
-	std::mutex& consume_mutex() { return consume_mutex_; }
+	std::mutex* fork_mutex() override { return &consume_mutex_; }
 
 private:
-	BpfSource(const BootClock& clock, Stores stores) : clock_(clock), stores_(stores) {}
+	BpfSource(const Config& config, const BootClock& clock, Stores stores)
+	    : clock_(clock), stores_(stores), ringbuf_bytes_(config.ringbuf_bytes) {}
 	bool open_and_attach(const Config& config, std::string* error);
 	bool attach_all(std::string* error);
 	// mm_at_exit: the exit tracepoint still sees the process's memory (6.16+);
@@ -119,6 +102,7 @@ private:
 
 	const BootClock& clock_;
 	Stores stores_;
+	uint64_t ringbuf_bytes_; // as configured, for procsql_stats
 	procsql_bpf* skel_ = nullptr;
 	std::vector<bpf_link*> links_;
 	bpf_link* tasks_iter_ = nullptr; // one of links_: the processes iterator

@@ -1,4 +1,4 @@
-#include "bpf_ring_reader.h"
+#include "sources/bpf/bpf_ring_reader.h"
 
 #include <cerrno>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "bpf_load_error.h"
+#include "sources/bpf/bpf_load_error.h"
 
 #include <cstring>
 #include <fstream>

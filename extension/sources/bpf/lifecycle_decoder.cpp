@@ -1,4 +1,4 @@
-#include "lifecycle_decoder.h"
+#include "sources/bpf/lifecycle_decoder.h"
 
 #include <cstdio>
 #include <cstring>

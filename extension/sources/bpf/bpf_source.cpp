@@ -1,4 +1,4 @@
-#include "bpf_source.h"
+#include "sources/bpf/bpf_source.h"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -13,13 +13,15 @@
 #include <unistd.h>
 #include <vector>
 
-#include "bpf_load_error.h"
+#include "containers/container_map.h"
 #include "event_abi.h"
-#include "exec_decoder.h"
 #include "fd_read.h"
-#include "kernel_features.h"
-#include "lifecycle_decoder.h"
 #include "procsql.skel.h"
+#include "sources/bpf/bpf_load_error.h"
+#include "sources/bpf/exec_decoder.h"
+#include "sources/bpf/kernel_features.h"
+#include "sources/bpf/lifecycle_decoder.h"
+#include "sources/bpf/process_records.h"
 
 namespace procsql {
 
@@ -160,7 +162,7 @@ std::string refusal(int err, const std::string& stage, const std::string& libbpf
 
 std::unique_ptr<BpfSource> BpfSource::start(const Config& config, const BootClock& clock, Stores stores,
                                             std::string* error) {
-	std::unique_ptr<BpfSource> self(new BpfSource(clock, stores));
+	std::unique_ptr<BpfSource> self(new BpfSource(config, clock, stores));
 	if (!self->open_and_attach(config, error)) {
 		return nullptr;
 	}
@@ -568,7 +570,7 @@ void BpfSource::ingest_cgroup(const void* data, size_t size) {
 	}
 }
 
-bool BpfSource::read_processes(std::vector<LiveProcess>* out, std::string* error) const {
+bool BpfSource::read_processes(std::vector<LiveProcess>* out, std::string* error) {
 	std::string records;
 	return run_task_iterator(&records, error) &&
 	       decode_process_records(records.data(), records.size(), clock_, out, error);
@@ -636,6 +638,35 @@ BpfSourceStats BpfSource::stats() const {
 	s.clone.lost_recursion = misses(skel_->progs.procsql_newtask, skel_->progs.procsql_newtask_nl);
 	s.exit.lost_recursion = misses(skel_->progs.procsql_exit, skel_->progs.procsql_exit_nl);
 	return s;
+}
+
+SourceStats BpfSource::counters() const {
+	const BpfSourceStats b = stats();
+	return SourceStats{b.exec, b.clone, b.exit};
+}
+
+void BpfSource::append_stats(std::vector<StatRow>* rows, bool read_counters) const {
+	const BpfSourceStats b = read_counters ? stats() : BpfSourceStats{};
+	auto text = [rows](const char* name, std::string value) { append_text_stat(rows, name, std::move(value)); };
+	auto integer = [rows](const char* name, uint64_t value) { append_integer_stat(rows, name, value); };
+	// Each feature row's name and wording come from kernel_features.cpp,
+	// which also writes the README's table.
+	auto feature = [&text](KernelFeature f, bool present) {
+		text(kernel_feature(f).stat, kernel_feature_text(f, present));
+	};
+	feature(KernelFeature::bpf_loop, uses_bpf_loop());
+	feature(KernelFeature::execveat_tracepoint, execveat_hooked());
+	feature(KernelFeature::clone_tracepoints, calls_hooked());
+	text("bpf.exit_path", exit_path_text());
+	integer("bpf.exe_memos_lost", b.exe_memos_lost);
+	integer("bpf.ringbuf_bytes", ringbuf_bytes_);
+	integer("bpf.call_marks_lost", b.call_marks_lost);
+	integer("bpf.process_records_lost", b.process_records_lost);
+	integer("bpf.exit_claims_full", b.exit_claims_full);
+	integer("bpf.cgroup_records", b.cgroup_records);
+	integer("bpf.cgroup_records_lost", b.cgroup_lost + b.cgroup_decode_errors);
+	integer("bpf.cgroup_paths_at_kernel_limit", b.cgroup_paths_cut);
+	integer("bpf.unknown_records", b.unknown_records);
 }
 
 } // namespace procsql

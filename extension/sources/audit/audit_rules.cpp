@@ -1,4 +1,4 @@
-#include "audit/audit_rules.h"
+#include "sources/audit/audit_rules.h"
 
 #include <fcntl.h>
 #include <libaudit.h>

@@ -1,4 +1,4 @@
-#include "audit/audit_netlink.h"
+#include "sources/audit/audit_netlink.h"
 
 #include <libaudit.h>
 #include <linux/audit.h>

@@ -1,4 +1,4 @@
-#include "audit/audit_correlator.h"
+#include "sources/audit/audit_correlator.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -14,7 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "audit/audit_record.h"
+#include "sources/audit/audit_record.h"
 
 namespace procsql {
 

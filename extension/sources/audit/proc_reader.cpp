@@ -1,4 +1,4 @@
-#include "audit/proc_reader.h"
+#include "sources/audit/proc_reader.h"
 
 #include <cerrno>
 #include <cstdint>

@@ -23,15 +23,16 @@
 #include <thread>
 #include <vector>
 
-#include "audit/audit_correlator.h"
-#include "audit/audit_netlink.h"
-#include "audit/audit_rules.h"
-#include "audit/proc_reader.h"
-#include "audit/proc_connector.h"
-#include "bpf_source.h" // Stores, KindStats
 #include "clock.h"
 #include "config.h"
+#include "containers/container_map.h"
 #include "process_snapshot.h"
+#include "sources/audit/audit_correlator.h"
+#include "sources/audit/audit_netlink.h"
+#include "sources/audit/audit_rules.h"
+#include "sources/audit/proc_connector.h"
+#include "sources/audit/proc_reader.h"
+#include "sources/source.h"
 
 namespace procsql {
 
@@ -59,34 +60,41 @@ struct AuditSourceStats {
 	uint64_t drain_timeouts = 0;     // queries that stopped waiting for the audit queue
 };
 
-class AuditSource {
+class AuditSource : public Source {
 public:
 	// Opens the sockets, installs the rules and starts consuming. On failure
 	// nullptr and a one-line reason (not root, immutable rules...), with
 	// everything it changed undone.
 	static std::unique_ptr<AuditSource> start(const Config& config, const BootClock& clock,
 	                                          const std::string& instance_id, Stores stores, std::string* error);
-	~AuditSource();
+	~AuditSource() override;
 	AuditSource(const AuditSource&) = delete;
 	AuditSource& operator=(const AuditSource&) = delete;
 
+	const char* backend() const override { return "audit"; }
 	// Read-your-writes: waits (at most kDrainBoundMs) until the kernel's audit
 	// queue is empty, then moves everything delivered into the stores.
-	void drain();
+	void drain() override;
 	static constexpr int kDrainBoundMs = 250;
+	int drain_bound_ms() const override { return kDrainBoundMs; }
 
 	AuditSourceStats stats() const;
+	// Every table's counters, with the kernel's lost records and the
+	// reader's overruns counted against each.
+	SourceStats counters() const override;
+	// The audit.* rows: settings, rules, and the counters of the sockets and the correlator.
+	void append_stats(std::vector<StatRow>* rows, bool read_counters) const override;
 	// Removes the rules and puts back the settings procsql changed, at the
 	// process's exit while the source is still alive (see audit_source.cpp).
 	void undo_at_exit();
 	// The live processes from /proc (start_time as the event tables give it).
-	bool read_processes(std::vector<LiveProcess>* out, std::string* error);
+	bool read_processes(std::vector<LiveProcess>* out, std::string* error) override;
 	// In a child forked from the process that started this source: closes
 	// this process's copies of the sockets without a word to the kernel (the
 	// rules, the registration and the connector's listening are the
 	// parent's), and never undoes anything. The consumer thread did not come
 	// with the fork: the object must be leaked, not destroyed.
-	void abandon_after_fork();
+	void abandon_after_fork() override;
 
 private:
 	// The correlator's world on a live system: /proc, the wall clock, the stores.

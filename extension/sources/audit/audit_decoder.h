@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-#include "audit/audit_reassembler.h"
+#include "sources/audit/audit_reassembler.h"
 #include "exec_event.h"
 #include "lifecycle_event.h"
 

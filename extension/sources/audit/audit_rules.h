@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "audit/audit_netlink.h"
+#include "sources/audit/audit_netlink.h"
 
 namespace procsql {
 

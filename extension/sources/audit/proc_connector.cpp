@@ -1,4 +1,4 @@
-#include "audit/proc_connector.h"
+#include "sources/audit/proc_connector.h"
 
 #include <linux/cn_proc.h>
 #include <linux/connector.h>

@@ -1,4 +1,4 @@
-#include "audit/audit_record.h"
+#include "sources/audit/audit_record.h"
 
 #include <limits>
 

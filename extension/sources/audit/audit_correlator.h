@@ -26,11 +26,11 @@
 #include <utility>
 #include <vector>
 
-#include "audit/audit_decoder.h"
-#include "audit/audit_reassembler.h"
-#include "audit/proc_connector.h"
-#include "audit/proc_reader.h"
-#include "audit/process_cache.h"
+#include "sources/audit/audit_decoder.h"
+#include "sources/audit/audit_reassembler.h"
+#include "sources/audit/proc_connector.h"
+#include "sources/audit/proc_reader.h"
+#include "sources/audit/process_cache.h"
 #include "exec_event.h"
 #include "lifecycle_event.h"
 #include "process_snapshot.h"

@@ -1,4 +1,4 @@
-#include "audit/audit_source.h"
+#include "sources/audit/audit_source.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audit/proc_reader.h"
 #include "containers/container_map.h"
+#include "sources/audit/proc_reader.h"
 
 namespace procsql {
 
@@ -422,6 +422,44 @@ AuditSourceStats AuditSource::stats() const {
 		s.backlog_limit = status.backlog_limit;
 	}
 	return s;
+}
+
+SourceStats AuditSource::counters() const {
+	const AuditSourceStats a = stats();
+	SourceStats s{a.exec, a.clone, a.exit};
+	// Audit does not say what it dropped: the kernel's lost counter and
+	// the reader's overruns are every table's (README, "The audit backend").
+	s.exec.lost_audit = s.clone.lost_audit = s.exit.lost_audit = a.kernel_lost + a.reader_overruns;
+	s.exec.decode_errors += a.events_undecodable;
+	return s;
+}
+
+void AuditSource::append_stats(std::vector<StatRow>* rows, bool read_counters) const {
+	const AuditSourceStats a = read_counters ? stats() : AuditSourceStats{};
+	auto text = [rows](const char* name, std::string value) { append_text_stat(rows, name, std::move(value)); };
+	auto integer = [rows](const char* name, uint64_t value) { append_integer_stat(rows, name, value); };
+	text("audit.mode", a.mode);
+	text("audit.rule_key", a.rule_key);
+	integer("audit.rules_added", a.rules_added);
+	text("audit.stale_rules_removed", a.stale_rules_removed);
+	text("audit.shadowing_rules", a.shadowing_rules);
+	integer("audit.enabled_by_procsql", a.enabled_by_procsql ? 1 : 0);
+	integer("audit.records", a.records);
+	integer("audit.records_unparsable", a.records_unparsable);
+	integer("audit.events_incomplete", a.events_incomplete);
+	integer("audit.events_undecodable", a.events_undecodable);
+	integer("audit.reader_overruns", a.reader_overruns);
+	integer("audit.kernel_lost", a.kernel_lost);
+	integer("audit.backlog", a.backlog);
+	integer("audit.backlog_limit", a.backlog_limit);
+	integer("audit.drain_bound_ms", kDrainBoundMs);
+	integer("audit.drain_timeouts", a.drain_timeouts);
+	text("audit.connector", a.connector);
+	integer("audit.connector_events", a.connector_events);
+	integer("audit.connector_overruns", a.connector_overruns);
+	integer("audit.proc_reads_missed", a.proc_reads_missed);
+	integer("audit.forks_without_record", a.forks_without_record);
+	integer("audit.thread_calls_dropped", a.thread_calls_dropped);
 }
 
 } // namespace procsql

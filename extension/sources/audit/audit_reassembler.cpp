@@ -1,4 +1,4 @@
-#include "audit/audit_reassembler.h"
+#include "sources/audit/audit_reassembler.h"
 
 #include <iterator>
 #include <limits>

@@ -1,4 +1,4 @@
-#include "exec_decoder.h"
+#include "sources/bpf/exec_decoder.h"
 
 #include <cstring>
 

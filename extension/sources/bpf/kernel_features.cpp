@@ -1,4 +1,4 @@
-#include "kernel_features.h"
+#include "sources/bpf/kernel_features.h"
 
 #include "event_abi.h"
 

@@ -15,7 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "audit/proc_reader.h"
+#include "sources/audit/proc_reader.h"
 
 namespace procsql {
 
