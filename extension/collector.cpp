@@ -45,7 +45,7 @@ std::shared_ptr<Collector> g_forking;
 void collector_prepare_fork() {
 	g_mutex.lock();
 	std::shared_ptr<Collector> c = g_collector.lock();
-	if (!c || c->owner_pid_ != getpid()) {
+	if (!c || c->owner_pid_ != getpid() || !c->containers_) {
 		return;
 	}
 	g_forking = std::move(c);
@@ -89,9 +89,45 @@ std::shared_ptr<Collector> Collector::acquire(std::string* error) {
 	return fresh;
 }
 
+const char* Collector::mode_name() const {
+	switch (mode_) {
+	case Mode::embedded: return "embedded";
+	case Mode::attached: return "attached";
+	case Mode::daemon: return "daemon";
+	}
+	return "?";
+}
+
+std::string Collector::backend_name() const {
+	if (attachment_) {
+		return attachment_->stores().backend();
+	}
+	return source_ ? source_->backend() : "none";
+}
+
+std::shared_ptr<Collector> Collector::start_daemon(const Config& config, std::shared_ptr<DaemonStores> stores,
+                                                   std::string* error) {
+	std::shared_ptr<Collector> c(new Collector());
+	c->mode_ = Mode::daemon;
+	c->config_ = config;
+	c->owner_pid_ = getpid();
+	c->start_time_ns_ = BootClock::now_unix_ns();
+	c->instance_id_ = random_instance_id();
+	c->store_id_ = stores->store_id();
+	c->exec_ = &stores->exec();
+	c->clone_ = &stores->clone();
+	c->exit_ = &stores->exit();
+	c->daemon_stores_ = std::move(stores);
+	c->create_container_map();
+	if (!c->start_source(error)) {
+		return nullptr;
+	}
+	return c;
+}
+
 bool Collector::ensure_own_source(std::string* error) {
-	if (owner_pid_ == getpid()) {
-		return true;
+	if (owner_pid_ == getpid() || attachment_) {
+		return true; // an attached process has no source to restart
 	}
 	std::lock_guard<std::mutex> lock(own_mutex_);
 	if (owner_pid_ == getpid()) {
@@ -134,24 +170,35 @@ std::shared_ptr<Collector> Collector::without_source(const Config& config, std::
 bool Collector::create_stores(std::string* error) {
 	start_time_ns_ = BootClock::now_unix_ns();
 	instance_id_ = random_instance_id();
-	exec_store_ = ExecStore::create(config_.capacity, config_.arena_bytes, error);
-	if (!exec_store_) {
+	// Embedded stores live as long as this process: their id is the instance's.
+	store_id_ = instance_id_;
+	auto id = [this](const char* table) { return StoreIdentity{StoreKind::events, table, 0, store_id_, ""}; };
+	own_exec_ = ExecStore::create(config_.capacity, config_.arena_bytes, id("process_events"), error);
+	if (!own_exec_) {
 		*error = "cannot allocate the process_events store: " + *error;
 		return false;
 	}
 	// Clone and exit rows carry one path each: an eighth of the exec arena
 	// holds about as many of them (never below the ring's minimum).
-	const uint64_t small_arena = std::max<uint64_t>(config_.arena_bytes / 8, 1ull << 20);
-	clone_store_ = CloneStore::create(config_.capacity, small_arena, error);
-	if (!clone_store_) {
+	const uint64_t small_arena = small_arena_bytes(config_);
+	own_clone_ = CloneStore::create(config_.capacity, small_arena, id("clone_events"), error);
+	if (!own_clone_) {
 		*error = "cannot allocate the clone_events store: " + *error;
 		return false;
 	}
-	exit_store_ = ExitStore::create(config_.capacity, small_arena, error);
-	if (!exit_store_) {
+	own_exit_ = ExitStore::create(config_.capacity, small_arena, id("process_exits"), error);
+	if (!own_exit_) {
 		*error = "cannot allocate the process_exits store: " + *error;
 		return false;
 	}
+	exec_ = own_exec_.get();
+	clone_ = own_clone_.get();
+	exit_ = own_exit_.get();
+	create_container_map();
+	return true;
+}
+
+void Collector::create_container_map() {
 	ContainerMap::Options options;
 	for (size_t at = 0; at <= config_.runc_roots.size();) {
 		const size_t colon = std::min(config_.runc_roots.find(':', at), config_.runc_roots.size());
@@ -163,11 +210,10 @@ bool Collector::create_stores(std::string* error) {
 	options.docker_root = "/var/lib/docker/containers";
 	options.grace_ns = int64_t(config_.container_grace_s) * 1000000000;
 	containers_ = std::make_unique<ContainerMap>(options);
-	return true;
 }
 
 Stores Collector::stores() {
-	return Stores{exec_store_.get(), clone_store_.get(), exit_store_.get(), containers_.get()};
+	return Stores{exec_, clone_, exit_, containers_.get()};
 }
 
 bool Collector::start_bpf(std::string* error) {
@@ -193,9 +239,45 @@ bool Collector::start(std::string* error) {
 	if (!Config::from_env(&config_, error)) {
 		return false;
 	}
+	std::string attach_error;
+	if (config_.mode != ModeChoice::embedded) {
+		bool no_daemon = false;
+		attachment_ = Attachment::open(config_, &no_daemon, &attach_error);
+		if (attachment_) {
+			mode_ = Mode::attached;
+			start_time_ns_ = BootClock::now_unix_ns();
+			instance_id_ = random_instance_id();
+			store_id_ = attachment_->stores().store_id();
+			backend_reason_ = "attached to procsqld's stores in " + config_.state_dir;
+			return true;
+		}
+		if (config_.mode == ModeChoice::attach) {
+			*error = no_daemon ? "PROCSQL_MODE=attach, but no procsqld runs on " + config_.state_dir +
+			                         ": start procsqld (systemctl start procsqld), or unset PROCSQL_MODE"
+			                   : attach_error;
+			return false;
+		}
+		if (!no_daemon) {
+			// A daemon runs but cannot be used (permissions, version,
+			// settings): say why rather than start a second collector.
+			*error = attach_error;
+			return false;
+		}
+	}
 	if (!create_stores(error)) {
 		return false;
 	}
+	if (!start_source(error)) {
+		if (geteuid() != 0 && config_.mode == ModeChoice::automatic) {
+			*error = "no procsqld runs on " + config_.state_dir + " and this process cannot collect events itself (" +
+			         *error + "): run as root, or join the group of a running procsqld (PROCSQL_GROUP)";
+		}
+		return false;
+	}
+	return true;
+}
+
+bool Collector::start_source(std::string* error) {
 	const std::string choice = std::string("PROCSQL_BACKEND=") + backend_choice_name(config_.backend);
 	switch (config_.backend) {
 	case BackendChoice::bpf:
@@ -232,6 +314,9 @@ Collector::~Collector() = default;
 
 bool Collector::live_processes(std::vector<LiveProcess>* out, std::vector<std::string>* containers,
                                std::string* error) {
+	if (attachment_) {
+		return attachment_->processes(out, containers, error);
+	}
 	if (!ensure_own_source(error)) {
 		return false;
 	}
@@ -251,13 +336,30 @@ bool Collector::live_processes(std::vector<LiveProcess>* out, std::vector<std::s
 	return true;
 }
 
-std::vector<ContainerEntry> Collector::containers() { return containers_->containers(BootClock::now_unix_ns()); }
+std::vector<ContainerEntry> Collector::containers() {
+	std::vector<ContainerEntry> out;
+	std::string ignored;
+	containers(&out, &ignored);
+	return out;
+}
+
+bool Collector::containers(std::vector<ContainerEntry>* out, std::string* error) {
+	if (attachment_) {
+		return attachment_->containers(out, error);
+	}
+	*out = containers_->containers(BootClock::now_unix_ns());
+	return true;
+}
 
 bool Collector::drain(std::string* error) {
 	if (!ensure_own_source(error)) {
 		return false;
 	}
 	drains_.fetch_add(1, std::memory_order_relaxed);
+	if (attachment_) {
+		attachment_->wait_drained();
+		return true;
+	}
 	if (source_) {
 		source_->drain();
 	}
@@ -266,6 +368,12 @@ bool Collector::drain(std::string* error) {
 
 std::vector<StatRow> Collector::stats() const {
 	std::vector<StatRow> rows;
+	if (attachment_) {
+		const uint64_t skipped[3] = {exec_store().blocks_skipped(), clone_store().blocks_skipped(),
+		                             exit_store().blocks_skipped()};
+		attachment_->stats(&rows, skipped);
+		return rows;
+	}
 	auto text = [&rows](const char* name, std::string value) { append_text_stat(&rows, name, std::move(value)); };
 	auto integer = [&rows](const char* name, uint64_t value) { append_integer_stat(&rows, name, value); };
 	utsname uts{};
@@ -275,6 +383,11 @@ std::vector<StatRow> Collector::stats() const {
 	const bool own = owner_pid_ == getpid();
 	const SourceStats k = source_ && own ? source_->counters() : SourceStats{};
 
+	text("mode", mode_name());
+	text("store_id", store_id_);
+	if (mode_ == Mode::daemon) {
+		text("state_dir", config_.state_dir);
+	}
 	text("backend", source_ ? source_->backend() : "none");
 	text("backend_reason", backend_reason_);
 	text("instance_id", instance_id_);
@@ -319,10 +432,10 @@ std::vector<StatRow> Collector::stats() const {
 		row("paths_truncated", k.paths_truncated);
 		row("time_blocks_skipped", store.blocks_skipped());
 	};
-	table("process_events", k.exec, *exec_store_);
+	table("process_events", k.exec, *exec_);
 	integer("process_events.argv_truncated", k.exec.argv_truncated);
-	table("clone_events", k.clone, *clone_store_);
-	table("process_exits", k.exit, *exit_store_);
+	table("clone_events", k.clone, *clone_);
+	table("process_exits", k.exit, *exit_);
 	return rows;
 }
 

@@ -1,5 +1,10 @@
 // One collector per process, shared by every connection that loads procsql,
-// released with the last one.
+// released with the last one. It is one of three things:
+//   embedded  a source of this process's own, into stores in its memory;
+//   attached  no source: a running procsqld's stores, mapped read-only
+//             (attachment.h): nothing here consumes kernel events;
+//   daemon    procsqld's: a source into the stores of its state directory.
+// The tables cannot tell which: they read const stores and snapshots.
 #pragma once
 
 #include <atomic>
@@ -10,12 +15,14 @@
 #include <string>
 #include <vector>
 
+#include "attachment.h"
 #include "clock.h"
 #include "config.h"
 #include "containers/container_map.h"
 #include "exec_event.h"
 #include "lifecycle_event.h"
 #include "process_snapshot.h"
+#include "shared_stores.h"
 #include "sources/source.h"
 
 namespace procsql {
@@ -28,14 +35,26 @@ public:
 	// A collector with stores but no source, not shared with acquire(): tests
 	// and benchmarks fill its stores directly (the tables cannot tell).
 	static std::shared_ptr<Collector> without_source(const Config& config, std::string* error);
+	// procsqld's collector: its source writes into `stores` (not shared with
+	// acquire()).
+	static std::shared_ptr<Collector> start_daemon(const Config& config, std::shared_ptr<DaemonStores> stores,
+	                                               std::string* error);
 	~Collector();
 
-	const ExecStore& exec_store() const { return *exec_store_; }
-	const CloneStore& clone_store() const { return *clone_store_; }
-	const ExitStore& exit_store() const { return *exit_store_; }
-	ExecStore& writable_exec_store() { return *exec_store_; }
-	CloneStore& writable_clone_store() { return *clone_store_; }
-	ExitStore& writable_exit_store() { return *exit_store_; }
+	enum class Mode { embedded, attached, daemon };
+	Mode mode() const { return mode_; }
+	const char* mode_name() const;
+	std::string backend_name() const;
+
+	// The stores the tables read. Attached, they may change when procsqld
+	// sets its stores aside and makes new ones (the old stay mapped).
+	const ExecStore& exec_store() const { return attachment_ ? attachment_->stores().exec() : *exec_; }
+	const CloneStore& clone_store() const { return attachment_ ? attachment_->stores().clone() : *clone_; }
+	const ExitStore& exit_store() const { return attachment_ ? attachment_->stores().exit() : *exit_; }
+	// Not attached only (tests and benchmarks fill stores directly).
+	ExecStore& writable_exec_store() { return *exec_; }
+	CloneStore& writable_clone_store() { return *clone_; }
+	ExitStore& writable_exit_store() { return *exit_; }
 	// Read-your-writes: move what the kernel delivered into the stores. False
 	// with the reason only in a forked child whose own source cannot start.
 	bool drain(std::string* error);
@@ -45,13 +64,17 @@ public:
 	                    std::string* error);
 	// container_map's rows.
 	std::vector<ContainerEntry> containers();
+	bool containers(std::vector<ContainerEntry>* out, std::string* error);
+	// Not attached only.
 	ContainerMap& container_map() { return *containers_; }
 	std::vector<StatRow> stats() const;
 
 private:
 	Collector() = default;
 	bool start(std::string* error);
+	bool start_source(std::string* error);
 	bool create_stores(std::string* error);
+	void create_container_map();
 	bool start_bpf(std::string* error);
 	bool start_audit(std::string* error);
 	Stores stores();
@@ -73,10 +96,18 @@ private:
 	std::string backend_reason_;
 	int64_t start_time_ns_ = 0;
 	std::atomic<uint64_t> drains_{0}; // read-your-writes drains by queries
-	std::unique_ptr<ExecStore> exec_store_;
-	std::unique_ptr<CloneStore> clone_store_;
-	std::unique_ptr<ExitStore> exit_store_;
-	std::unique_ptr<ContainerMap> containers_;
+	Mode mode_ = Mode::embedded;
+	std::string store_id_;
+	// Embedded: stores of its own. Daemon: the state directory's. Attached: none.
+	std::unique_ptr<ExecStore> own_exec_;
+	std::unique_ptr<CloneStore> own_clone_;
+	std::unique_ptr<ExitStore> own_exit_;
+	std::shared_ptr<DaemonStores> daemon_stores_;
+	ExecStore* exec_ = nullptr;
+	CloneStore* clone_ = nullptr;
+	ExitStore* exit_ = nullptr;
+	std::unique_ptr<Attachment> attachment_;
+	std::unique_ptr<ContainerMap> containers_; // not attached
 	std::mutex own_mutex_; // serialises ensure_own_source
 	// The source, declared last: it stops before the stores go. Null in
 	// without_source() and in a forked child whose own could not start.

@@ -21,6 +21,24 @@ const char* backend_choice_name(BackendChoice choice) {
 	return "?";
 }
 
+const char* exe_memo_choice_name(ExeMemoChoice choice) {
+	switch (choice) {
+	case ExeMemoChoice::automatic: return "auto";
+	case ExeMemoChoice::task_storage: return "task";
+	case ExeMemoChoice::hash: return "hash";
+	}
+	return "?";
+}
+
+const char* mode_choice_name(ModeChoice choice) {
+	switch (choice) {
+	case ModeChoice::automatic: return "auto";
+	case ModeChoice::attach: return "attach";
+	case ModeChoice::embedded: return "embedded";
+	}
+	return "?";
+}
+
 bool parse_size(const std::string& text, uint64_t* out) {
 	if (text.empty() || text[0] < '0' || text[0] > '9') {
 		return false;
@@ -119,7 +137,10 @@ bool Config::from_env(Config* out, std::string* error) {
 	                 {{"auto", ExeMemoChoice::automatic},
 	                  {"task", ExeMemoChoice::task_storage},
 	                  {"hash", ExeMemoChoice::hash}},
-	                 &c.exe_memo, error)) {
+	                 &c.exe_memo, error) ||
+	    !read_choice("PROCSQL_MODE",
+	                 {{"auto", ModeChoice::automatic}, {"attach", ModeChoice::attach}, {"embedded", ModeChoice::embedded}},
+	                 &c.mode, error)) {
 		return false;
 	}
 	uint64_t argv = c.argv_bytes;
@@ -146,6 +167,19 @@ bool Config::from_env(Config* out, std::string* error) {
 	}
 	if (const char* roots = std::getenv("PROCSQL_RUNC_ROOTS")) {
 		c.runc_roots = roots;
+	}
+	if (const char* dir = std::getenv("PROCSQL_STATE_DIR"); dir != nullptr && *dir != '\0') {
+		if (dir[0] != '/') {
+			*error = std::string("PROCSQL_STATE_DIR must be an absolute path, got '") + dir + "'";
+			return false;
+		}
+		c.state_dir = dir;
+		while (c.state_dir.size() > 1 && c.state_dir.back() == '/') {
+			c.state_dir.pop_back();
+		}
+	}
+	if (const char* group = std::getenv("PROCSQL_GROUP")) {
+		c.group = group;
 	}
 	// The kernel wants a power of two; round up rather than refuse.
 	uint64_t rb = 1;

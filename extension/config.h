@@ -14,7 +14,13 @@ enum class BackendChoice { automatic, bpf, audit };
 // task_storage / hash force remembering, as an older kernel would, to test it.
 enum class ExeMemoChoice { automatic, task_storage, hash };
 
+// Where a process's tables come from (PROCSQL_MODE). automatic: a running
+// procsqld's stores when there is one, else a collector of its own.
+enum class ModeChoice { automatic, attach, embedded };
+
 const char* backend_choice_name(BackendChoice choice);
+const char* exe_memo_choice_name(ExeMemoChoice choice);
+const char* mode_choice_name(ModeChoice choice);
 
 struct Config {
 	BackendChoice backend = BackendChoice::automatic; // PROCSQL_BACKEND
@@ -31,6 +37,9 @@ struct Config {
 	std::string runc_roots =
 	    "/run/runc:/run/containerd/runc/k8s.io:/run/containerd/runc/default:/run/docker/runtime-runc/moby";
 	bool debug = false;                               // PROCSQL_DEBUG=1
+	ModeChoice mode = ModeChoice::automatic;          // PROCSQL_MODE
+	std::string state_dir = "/run/procsql";           // PROCSQL_STATE_DIR: procsqld's stores
+	std::string group;                                // PROCSQL_GROUP: procsqld's files readable to it
 
 	// Reads every PROCSQL_* variable. On a bad value returns false with a
 	// one-line message that names the variable and the accepted range.

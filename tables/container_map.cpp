@@ -12,10 +12,7 @@ struct ContainerMapTable {
 	using Row = ContainerEntry;
 	static const TableDef& table() { return container_map_table(); }
 
-	static bool fill(Collector& c, std::vector<Row>* rows, std::string*) {
-		*rows = c.containers();
-		return true;
-	}
+	static bool fill(Collector& c, std::vector<Row>* rows, std::string* error) { return c.containers(rows, error); }
 
 	static void column(const Row& e, sqlite3_context* ctx, int column) {
 		switch (column) {

@@ -111,6 +111,8 @@ public:
 				return SQLITE_ERROR;
 			}
 			c->drained = true;
+			// Attached, the drain may have followed procsqld to new stores.
+			c->store = &Traits::store(collector_of(cur->pVtab));
 		}
 		// The strings x_best_index listed after " read=", matched as whole
 		// names ("path" is part of "parent_path").

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "collector.h"
+#include "store/store_header.h"
 #include "config.h"
 #include "sources/bpf/kernel_features.h"
 #include "schema.h"
@@ -123,17 +124,20 @@ std::string memory_markdown(std::string* error) {
 		for (const auto& g : {f, big_rows[i], small_rows[i]}) {
 			const uint64_t slots = (g.capacity * g.slot_bytes + kRingCacheLine - 1) / kRingCacheLine * kRingCacheLine;
 			const uint64_t index = (g.capacity / TimeIndex::kBlockRows + index_extra_blocks) * index_block_bytes;
-			if (kRingHeaderBytes + slots + g.arena_bytes + index != g.memory_bytes) {
+			auto page = [](uint64_t n) { return (n + 4095) / 4096 * 4096; };
+			if (page(kStoreHeaderBytes + page(index) + kRingHeaderBytes + slots + g.arena_bytes) != g.memory_bytes) {
 				*error += std::string("memory figures: the formula no longer gives ") + g.table + "'s size\n";
 				return "";
 			}
 		}
 	}
 	std::ostringstream prose;
-	prose << "Each table takes " << kRingHeaderBytes << " bytes + capacity × its slot bytes (rounded up to "
-	      << kRingCacheLine << ") + its arena + a time index of " << index_block_bytes << " bytes per block of "
-	      << TimeIndex::kBlockRows << " rows (capacity / " << TimeIndex::kBlockRows << " + " << index_extra_blocks
-	      << " blocks); `TABLE.memory_bytes` in `procsql_stats` is that figure. At the defaults the three take "
+	prose << "Each table is one region (in memory, or under procsqld a file): a " << kStoreHeaderBytes
+	      << "-byte header, a time index of " << index_block_bytes << " bytes per block of " << TimeIndex::kBlockRows
+	      << " rows (capacity / " << TimeIndex::kBlockRows << " + " << index_extra_blocks
+	      << " blocks, rounded up to 4 KiB), then " << kRingHeaderBytes << " bytes + capacity × its slot bytes (rounded up to "
+	      << kRingCacheLine << ") + its arena, the whole rounded up to 4 KiB; `TABLE.memory_bytes` in `procsql_stats` is "
+	      << "that figure. At the defaults the three take "
 	      << mib(total) << ", and the kernel ring buffer (`PROCSQL_RINGBUF_BYTES`) " << mib(defaults.ringbuf_bytes)
 	      << " more.";
 	out << "\n" << wrap(prose.str(), 92);

@@ -123,3 +123,24 @@ std::string tables_markdown() {
 }
 
 } // namespace procsql
+
+namespace procsql {
+
+uint64_t columns_hash(const TableDef& table) {
+	// FNV-1a over "name:type;" for each column: a store made for other
+	// columns (an upgrade added, removed or retyped one) hashes differently.
+	uint64_t h = 0xcbf29ce484222325ULL;
+	auto mix = [&h](const std::string& s) {
+		for (unsigned char c : s) {
+			h ^= c;
+			h *= 0x100000001b3ULL;
+		}
+	};
+	mix(table.name);
+	for (size_t i = 0; i < table.column_count; i++) {
+		mix(std::string(";") + table.columns[i].name + ":" + std::to_string(int(table.columns[i].type)));
+	}
+	return h;
+}
+
+} // namespace procsql

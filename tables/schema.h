@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -161,6 +162,9 @@ const TableDef& processes_table();
 const TableDef& container_map_table();
 const TableDef& procsql_stats_table();
 const std::vector<const TableDef*>& all_tables();
+
+// A hash of the table's column names and types, for the stores' schema hash.
+uint64_t columns_hash(const TableDef& table);
 
 // "CREATE TABLE x(col TYPE, ...)" for sqlite3_declare_vtab.
 std::string declare_sql(const TableDef& table);

@@ -108,27 +108,51 @@ public:
 			                     std::strerror(errno));
 			return nullptr;
 		}
-		// The mapping is zero-filled: every slot seq is 0 ("never used"), which
-		// no eid >= 1 matches.
-		auto* h = new (mem) RingHeader;
-		h->layout_version = kRingLayoutVersion;
-		h->fixed_bytes = sizeof(Fixed);
-		h->nstrings = NStrings;
-		h->capacity = capacity_rows;
-		h->arena_bytes = arena_bytes;
-		h->slot_words = kSlotWords;
-		h->region_bytes = bytes;
-		h->next_eid.store(1, std::memory_order_relaxed);
-		h->first_eid.store(1, std::memory_order_relaxed);
-		h->arena_reserve.store(0, std::memory_order_relaxed);
-		h->rows_overwritten.store(0, std::memory_order_relaxed);
-		h->rows_evicted_by_arena.store(0, std::memory_order_relaxed);
-		h->arena_bytes_overwritten.store(0, std::memory_order_relaxed);
-		h->rows_rejected_too_large.store(0, std::memory_order_relaxed);
-		// Release: whoever later sees the magic with acquire (attach) sees
-		// the geometry and initial positions above.
-		h->magic.store(kRingMagic, std::memory_order_release);
+		initialise(mem, bytes, capacity_rows, arena_bytes);
 		return std::unique_ptr<Ring>(new Ring(static_cast<uint8_t*>(mem), bytes, true));
+	}
+
+	// A new, empty, writable ring in `len` zero-filled bytes of someone
+	// else's region (a store file, event_store.h), which must outlive it.
+	static std::unique_ptr<Ring> create_in(void* mem, size_t len, uint64_t capacity_rows, uint64_t arena_bytes,
+	                                       std::string* error) {
+		size_t bytes = 0;
+		if (!geometry(capacity_rows, arena_bytes, &bytes, error)) {
+			return nullptr;
+		}
+		if (bytes > len) {
+			set_error(error, "procsql ring: needs " + std::to_string(bytes) + " bytes, given " + std::to_string(len));
+			return nullptr;
+		}
+		initialise(mem, bytes, capacity_rows, arena_bytes);
+		return std::unique_ptr<Ring>(new Ring(static_cast<uint8_t*>(mem), bytes, false));
+	}
+
+	// The writer of a ring an earlier writer left in `mem` (procsqld
+	// restarted: the file outlived it). Checked like attach(), and its
+	// positions against each other. A writer killed in the middle of an
+	// append leaves that row unpublished (next_eid was not advanced, so no
+	// reader ever saw it): it is discarded, and the next append rewrites its
+	// slot with the same eid. *discarded says whether there was one.
+	static std::unique_ptr<Ring> reopen(void* mem, size_t len, bool* discarded, std::string* error) {
+		std::unique_ptr<const Ring> view = attach(mem, len, error);
+		if (!view) {
+			return nullptr;
+		}
+		auto* base = static_cast<uint8_t*>(mem);
+		std::unique_ptr<Ring> ring(new Ring(base, view->region_bytes_, false));
+		RingHeader& h = ring->header();
+		const uint64_t next = h.next_eid.load(std::memory_order_relaxed);
+		const uint64_t first = h.first_eid.load(std::memory_order_relaxed);
+		if (next == 0 || first == 0 || first > next || next - first > ring->capacity_ || (next >> 62) != 0) {
+			set_error(error, "procsql ring: positions out of order (first eid " + std::to_string(first) +
+			                     ", next eid " + std::to_string(next) + ", capacity " +
+			                     std::to_string(ring->capacity_) + ")");
+			return nullptr;
+		}
+		const uint64_t seq = ring->slot(next)[kSeqWord].load(std::memory_order_relaxed);
+		*discarded = seq == 2 * next - 1;
+		return ring;
 	}
 
 	// A read-only view of a region made by create() (here or, later, in
@@ -176,6 +200,29 @@ public:
 		// const_cast is confined here: a const Ring only ever loads.
 		auto* base = static_cast<uint8_t*>(const_cast<void*>(region));
 		return std::unique_ptr<const Ring>(new Ring(base, bytes, false));
+	}
+
+	// Writes the header of a new ring in zero-filled memory (every slot seq is
+	// 0, "never used", which no eid >= 1 matches).
+	static void initialise(void* mem, size_t bytes, uint64_t capacity_rows, uint64_t arena_bytes) {
+		auto* h = new (mem) RingHeader;
+		h->layout_version = kRingLayoutVersion;
+		h->fixed_bytes = sizeof(Fixed);
+		h->nstrings = NStrings;
+		h->capacity = capacity_rows;
+		h->arena_bytes = arena_bytes;
+		h->slot_words = kSlotWords;
+		h->region_bytes = bytes;
+		h->next_eid.store(1, std::memory_order_relaxed);
+		h->first_eid.store(1, std::memory_order_relaxed);
+		h->arena_reserve.store(0, std::memory_order_relaxed);
+		h->rows_overwritten.store(0, std::memory_order_relaxed);
+		h->rows_evicted_by_arena.store(0, std::memory_order_relaxed);
+		h->arena_bytes_overwritten.store(0, std::memory_order_relaxed);
+		h->rows_rejected_too_large.store(0, std::memory_order_relaxed);
+		// Release: whoever later sees the magic with acquire (attach) sees
+		// the geometry and initial positions above.
+		h->magic.store(kRingMagic, std::memory_order_release);
 	}
 
 	~Ring() {

@@ -25,8 +25,25 @@ class TimeIndex {
 public:
 	static constexpr uint64_t kBlockRows = 1024;
 
+	// One block's bounds. Plain 64-bit atomics, zero meaning "unknown": a
+	// zero-filled region is an empty index, and the entries mean the same in
+	// every process that maps them (event_store.h places them in a region).
+	struct Entry {
+		std::atomic<uint64_t> tag{0};
+		std::atomic<int64_t> min{0};
+		std::atomic<int64_t> max{0};
+	};
+	static_assert(sizeof(Entry) == 24, "TimeIndex::Entry is part of the store format");
+
+	// Entries for a ring of `capacity_rows`.
+	static uint64_t blocks_for(uint64_t capacity_rows) { return capacity_rows / kBlockRows + 2; }
+
+	// An index with entries of its own (tests, benchmarks).
 	explicit TimeIndex(uint64_t capacity_rows)
-	    : blocks_(capacity_rows / kBlockRows + 2), entries_(new Entry[blocks_]) {}
+	    : blocks_(blocks_for(capacity_rows)), owned_(new Entry[blocks_]), entries_(owned_.get()) {}
+	// An index over `blocks` entries in a region (zero-filled, or left by an
+	// earlier writer of the same store), which must outlive it.
+	TimeIndex(Entry* entries, uint64_t blocks) : blocks_(blocks), entries_(entries) {}
 
 	static uint64_t block_of(uint64_t eid) { return eid / kBlockRows; }
 	static uint64_t first_eid_of(uint64_t block) { return block * kBlockRows; }
@@ -77,13 +94,9 @@ public:
 	uint64_t memory_bytes() const { return blocks_ * sizeof(Entry); }
 
 private:
-	struct Entry {
-		std::atomic<uint64_t> tag{0};
-		std::atomic<int64_t> min{0};
-		std::atomic<int64_t> max{0};
-	};
 	uint64_t blocks_;
-	std::unique_ptr<Entry[]> entries_;
+	std::unique_ptr<Entry[]> owned_;
+	Entry* entries_;
 };
 
 } // namespace procsql
