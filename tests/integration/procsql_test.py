@@ -318,7 +318,7 @@ class Script:
             cwd=None):
         """Run the script. `env` adds/overrides variables; every other
         PROCSQL_* variable is removed so the extension sees its defaults
-        (but PROCSQL_BACKEND, the backend under test).
+        (but PROCSQL_BACKEND, the backend under test, and PROCSQL_MODE=embedded).
         `prefix` wraps the shell (e.g. setpriv ...). With check=True a
         non-zero exit raises AssertionError."""
         work = self._workdir()
@@ -330,6 +330,9 @@ class Script:
             os.chmod(work, 0o777)
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("PROCSQL_")}
         full_env["PROCSQL_BACKEND"] = BACKEND
+        # A collector of its own, even when a procsqld runs on this machine
+        # (the daemon's tests set PROCSQL_MODE and PROCSQL_STATE_DIR).
+        full_env["PROCSQL_MODE"] = "embedded"
         full_env.update(env or {})
         args = list(prefix) + [SQLITE3, "-batch", "-init", "/dev/null"]
         if bail:
@@ -490,9 +493,11 @@ def use_default_config(tc):
     for k in saved:
         del os.environ[k]
     os.environ["PROCSQL_BACKEND"] = BACKEND
+    os.environ["PROCSQL_MODE"] = "embedded"  # not a procsqld that may run here
 
     def restore():
         os.environ.pop("PROCSQL_BACKEND", None)
+        os.environ.pop("PROCSQL_MODE", None)
         os.environ.update(saved)
     tc.addCleanup(restore)
 

@@ -4,12 +4,17 @@
 // instead of Passed. A skip is only possible outside CI (unavailable.h).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 namespace {
 constexpr int kSkippedExit = 77;
 }
 
 int main(int argc, char** argv) {
 	::testing::InitGoogleTest(&argc, argv);
+	// The collectors these tests start are their own, even when a procsqld
+	// runs on this machine (a test that wants to attach says so).
+	setenv("PROCSQL_MODE", "embedded", 0);
 	const int failed = RUN_ALL_TESTS();
 	if (failed != 0) {
 		return failed;
