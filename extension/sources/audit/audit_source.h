@@ -95,6 +95,9 @@ public:
 	// parent's), and never undoes anything. The consumer thread did not come
 	// with the fork: the object must be leaked, not destroyed.
 	void abandon_after_fork() override;
+	// Held across fork() (collector.cpp) so that no row is half-appended in
+	// the child's copy of the stores.
+	std::mutex* fork_mutex() override { return &consume_mutex_; }
 
 private:
 	// The correlator's world on a live system: /proc, the wall clock, the stores.
