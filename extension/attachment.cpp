@@ -48,11 +48,24 @@ std::vector<std::pair<std::string, std::string>> setting_lines(const std::string
 
 // A collector variable this process sets to another value than the daemon
 // runs with: its queries would not mean what the user asked for.
-bool settings_agree(const Config& mine, const std::string& daemons, std::string* error) {
+bool settings_agree(const Config& mine, const std::string& daemons, const std::string& daemon_backend,
+                    std::string* error) {
 	const auto theirs = setting_lines(daemons);
 	const auto ours = setting_lines(collector_settings(mine));
 	for (const auto& [name, value] : ours) {
 		if (std::getenv(name.c_str()) == nullptr) {
+			continue;
+		}
+		// A backend choice is met by the backend the daemon runs, whatever
+		// it was asked for: PROCSQL_BACKEND=bpf agrees with an `auto`
+		// daemon that runs eBPF, and `auto` with any.
+		if (name == "PROCSQL_BACKEND") {
+			if (value != "auto" && value != daemon_backend) {
+				*error = "PROCSQL_BACKEND=" + value + " here, but the running procsqld collects with " +
+				         daemon_backend + ": unset it to use procsqld's stores, or set PROCSQL_MODE=embedded for a "
+				         "collector of this process's own";
+				return false;
+			}
 			continue;
 		}
 		for (const auto& [dname, dvalue] : theirs) {
@@ -129,7 +142,7 @@ std::unique_ptr<Attachment> Attachment::open(const Config& config, bool* no_daem
 		}
 		usleep(50 * 1000);
 	}
-	if (!settings_agree(config, stores->settings(), error)) {
+	if (!settings_agree(config, stores->settings(), stores->backend(), error)) {
 		return nullptr;
 	}
 	a->current_.store(stores.get(), std::memory_order_release);

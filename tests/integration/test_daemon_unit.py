@@ -76,10 +76,9 @@ class DaemonUnitTest(unittest.TestCase):
     def test_systemd_analyze_verify(self):
         analyze = require_tool(self, "systemd-analyze")
         # verify fails unless ExecStart's binary exists, so the copy runs the
-        # one in the build directory.
-        # TODO(lead): once the build always makes $PROCSQL_BUILD_DIR/procsqld,
-        # drop the /bin/true fallback (and fail if procsqld is missing).
-        exe = PROCSQLD if os.access(PROCSQLD, os.X_OK) else "/bin/true"
+        # one in the build directory (CMake always builds it).
+        self.assertTrue(os.access(PROCSQLD, os.X_OK), PROCSQLD + " was not built")
+        exe = PROCSQLD
         rewritten, n = re.subn(r"(?m)^ExecStart=\S+", "ExecStart=" + exe, self.text)
         self.assertEqual(n, 1, "one ExecStart= line expected")
         d = self.tmpdir()
