@@ -39,7 +39,7 @@ else
 fi
 
 phase "ThreadSanitizer (build-tsan/)"
-tsan_tests=(ring_test sql_concurrency_test sql_pushdown_test collector_threads_test)
+tsan_tests=(ring_test sql_concurrency_test sql_pushdown_test collector_threads_test attach_threads_test store_files_test)
 if cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROCSQL_SANITIZE=thread -DPROCSQL_BUILD_BENCH=OFF >/dev/null &&
    cmake --build build-tsan -j"$(nproc)" --target "${tsan_tests[@]}"; then
   regex="^unit\.($(IFS='|'; echo "${tsan_tests[*]}"))(_audit)?\$"
