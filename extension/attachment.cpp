@@ -249,8 +249,13 @@ void Attachment::stats(std::vector<StatRow>* rows, const uint64_t (&skipped)[3])
 	append_integer_stat(rows, "daemon.start_time", uint64_t(c.daemon_start_ns.load(std::memory_order_relaxed)));
 	append_text_stat(rows, "daemon.version", s.daemon_version());
 	append_text_stat(rows, "daemon.backend", s.backend());
+	// A killed daemon leaves its state word at running: the lock says whether one runs.
+	std::string presence_error;
 	append_text_stat(rows, "daemon.running",
-	                 c.state.load(std::memory_order_relaxed) == uint64_t(WriterState::running) ? "yes" : "no");
+	                 c.state.load(std::memory_order_relaxed) == uint64_t(WriterState::running) &&
+	                         daemon_presence(config_.state_dir, &presence_error) == DaemonPresence::running
+	                     ? "yes"
+	                     : "no");
 	append_integer_stat(rows, "daemon.starts", c.starts.load(std::memory_order_relaxed));
 	const uint64_t prev = c.previous_stop.load(std::memory_order_relaxed);
 	append_text_stat(rows, "daemon.previous_stop",
