@@ -340,10 +340,10 @@ class Daemon:
         env.update(extra)
         return env
 
-    def python_client(self, mode="attach", env=None, check=True):
+    def python_client(self, mode="attach", env=None, check=True, **kw):
         e = self.attach_env(mode)
         e.update(env or {})
-        return PythonClient(self.tc, e, check=check)
+        return PythonClient(self.tc, e, check=check, **kw)
 
     def path(self, name):
         return os.path.join(self.state_dir, name)
@@ -397,11 +397,11 @@ class PythonClient:
     """A python3 process holding one sqlite3 connection with procsql loaded.
     With check=True a failed load fails the test; else `load_error` says why."""
 
-    def __init__(self, tc, env, check=True, timeout=120.0):
+    def __init__(self, tc, env, check=True, timeout=120.0, prefix=(), extension=EXTENSION):
         self.tc = tc
         self.timeout = timeout
-        self.proc = subprocess.Popen([PYTHON3, "-c", CLIENT, EXTENSION], env=client_environment(env),
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(list(prefix) + [PYTHON3, "-c", CLIENT, extension], env=client_environment(env),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd="/")
         self.pid = self.proc.pid
         self.replies = queue.Queue()
         self.thread = threading.Thread(target=self._read, daemon=True)
