@@ -102,6 +102,32 @@ std::unique_ptr<const SnapshotStore> SnapshotStore::attach(Region region, const 
 	return std::unique_ptr<const SnapshotStore>(new SnapshotStore(std::move(region), half_bytes));
 }
 
+namespace {
+
+using Word = std::atomic<uint64_t>;
+
+// Every byte of a half moves through 64-bit atomics, stored with release and
+// loaded with acquire (plain moves on x86-64), as the ring's rows do: a reader
+// that loads any word of a newer publication also sees its `started`, and
+// ThreadSanitizer sees no plain access racing the writer.
+void store_bytes(Word* dst, const char* src, size_t n) {
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t w = 0;
+		std::memcpy(&w, src + i, n - i < 8 ? n - i : 8);
+		dst[i / 8].store(w, std::memory_order_release);
+	}
+}
+
+void load_bytes(const Word* src, size_t n, std::string* out) {
+	out->resize(n);
+	for (size_t i = 0; i < n; i += 8) {
+		const uint64_t w = src[i / 8].load(std::memory_order_acquire);
+		std::memcpy(&(*out)[i], &w, n - i < 8 ? n - i : 8);
+	}
+}
+
+} // namespace
+
 bool SnapshotStore::publish(const std::string& payload, uint64_t rows, int64_t as_of_ns) {
 	Words& w = words();
 	if (payload.size() > half_bytes_) {
@@ -111,16 +137,15 @@ bool SnapshotStore::publish(const std::string& payload, uint64_t rows, int64_t a
 	const uint64_t g = w.generation.load(std::memory_order_relaxed) + 1;
 	// Readers of g - 2 (same half) see `started` move before any byte does.
 	w.started.store(g, std::memory_order_relaxed);
-	std::atomic_thread_fence(std::memory_order_seq_cst);
-	uint8_t* dst = half(g);
+	auto* dst = reinterpret_cast<Word*>(half(g));
 	Half h{};
 	h.generation = g;
 	h.length = payload.size();
 	h.rows = rows;
 	h.as_of_ns = as_of_ns;
-	std::memcpy(dst + 64, payload.data(), payload.size());
-	h.sum = sum_of(&h, dst + 64, payload.size());
-	std::memcpy(dst, &h, sizeof(h));
+	h.sum = sum_of(&h, reinterpret_cast<const uint8_t*>(payload.data()), payload.size());
+	store_bytes(dst + sizeof(Half) / 8, payload.data(), payload.size());
+	store_bytes(dst, reinterpret_cast<const char*>(&h), sizeof(h));
 	w.generation.store(g, std::memory_order_release);
 	return true;
 }
@@ -133,15 +158,16 @@ bool SnapshotStore::read(std::string* payload, uint64_t* rows, int64_t* as_of_ns
 			*error = header_table() + ": nothing published yet";
 			return false;
 		}
-		const uint8_t* src = half(g);
+		const auto* src = reinterpret_cast<const Word*>(half(g));
+		std::string head;
+		load_bytes(src, sizeof(Half), &head);
 		Half h;
-		std::memcpy(&h, src, sizeof(h));
+		std::memcpy(&h, head.data(), sizeof(h));
 		const bool sized = h.generation == g && h.length <= half_bytes_;
 		if (sized) {
-			payload->assign(reinterpret_cast<const char*>(src + 64), h.length);
+			load_bytes(src + sizeof(Half) / 8, size_t(h.length), payload);
 		}
-		std::atomic_thread_fence(std::memory_order_acquire);
-		if (w.started.load(std::memory_order_relaxed) >= g + 2) {
+		if (w.started.load(std::memory_order_acquire) >= g + 2) {
 			continue; // lapped while copying: read the newer one
 		}
 		if (!sized || sum_of(&h, reinterpret_cast<const uint8_t*>(payload->data()), h.length) != h.sum) {
