@@ -1,29 +1,14 @@
 #include "publisher.h"
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <climits>
 #include <cstdio>
 
 #include "attachment.h" // boottime_ns
 #include "collector.h"
 #include "published_rows.h"
 #include "shared_stores.h"
+#include "store/futex.h"
 
 namespace procsql {
-
-namespace {
-
-// Shared futexes (the words are in a file other processes map).
-void futex_wait_forever(std::atomic<uint32_t>& word, uint32_t value) {
-	syscall(SYS_futex, &word, FUTEX_WAIT, value, nullptr, nullptr, 0);
-}
-
-void futex_wake_all(std::atomic<uint32_t>& word) { syscall(SYS_futex, &word, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0); }
-
-} // namespace
 
 void Publisher::start() {
 	ControlBlock& c = stores_.control();
@@ -44,8 +29,8 @@ void Publisher::stop() {
 	ControlBlock& c = stores_.control();
 	c.drain_wake.store(1, std::memory_order_release);
 	c.processes_wake.store(1, std::memory_order_release);
-	futex_wake_all(c.drain_wake);
-	futex_wake_all(c.processes_wake);
+	futex_wake(c.drain_wake);
+	futex_wake(c.processes_wake);
 	if (events_thread_.joinable()) events_thread_.join();
 	if (processes_thread_.joinable()) processes_thread_.join();
 }
@@ -57,7 +42,7 @@ void Publisher::advance(std::atomic<int64_t>& watermark, int64_t through) {
 	}
 	c.passes.fetch_add(1, std::memory_order_relaxed);
 	c.progress.fetch_add(1, std::memory_order_release);
-	futex_wake_all(c.progress);
+	futex_wake(c.progress);
 	passes_.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -99,7 +84,7 @@ void Publisher::run(bool processes) {
 	ControlBlock& c = stores_.control();
 	std::atomic<uint32_t>& wake = processes ? c.processes_wake : c.drain_wake;
 	while (!stopping_.load(std::memory_order_acquire)) {
-		futex_wait_forever(wake, 0);
+		futex_wait(wake, 0, -1);
 		if (stopping_.load(std::memory_order_acquire)) {
 			break;
 		}

@@ -1,9 +1,7 @@
 #include "attachment.h"
 
 #include <grp.h>
-#include <linux/futex.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,22 +10,12 @@
 #include <cstring>
 
 #include "published_rows.h"
+#include "store/futex.h"
 #include "store/store_header.h"
 
 namespace procsql {
 
 namespace {
-
-// Shared (not FUTEX_PRIVATE) operations: the words are in a file mapping
-// that other processes map, and a wake needs only read access to it.
-void futex_wake(const std::atomic<uint32_t>& word) {
-	syscall(SYS_futex, const_cast<std::atomic<uint32_t>*>(&word), FUTEX_WAKE, 1, nullptr, nullptr, 0);
-}
-
-void futex_wait(const std::atomic<uint32_t>& word, uint32_t seen, int64_t timeout_ns) {
-	timespec ts{time_t(timeout_ns / 1000000000), long(timeout_ns % 1000000000)};
-	syscall(SYS_futex, const_cast<std::atomic<uint32_t>*>(&word), FUTEX_WAIT, seen, &ts, nullptr, 0);
-}
 
 // "NAME=value" lines into (NAME, value) pairs.
 std::vector<std::pair<std::string, std::string>> setting_lines(const std::string& text) {
@@ -199,7 +187,7 @@ bool Attachment::wait_for(const std::atomic<int64_t>& watermark, const std::atom
 				return false;
 			}
 		}
-		futex_wake(wake);
+		futex_wake(wake, 1);
 		futex_wait(c.progress, seen, std::min<int64_t>(deadline - now, 2 * 1000000));
 	}
 }

@@ -4,12 +4,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
-#include <sys/random.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include "sources/audit/audit_source.h"
 #include "sources/bpf/bpf_source.h"
+#include "store/store_header.h"
 
 namespace procsql {
 
@@ -18,21 +18,6 @@ namespace {
 std::mutex g_mutex;
 std::weak_ptr<Collector> g_collector;
 
-std::string random_instance_id() {
-	unsigned char bytes[16] = {};
-	if (getrandom(bytes, sizeof(bytes), 0) != ssize_t(sizeof(bytes))) {
-		// No entropy source: pid and time still tell instances apart.
-		const int64_t t = BootClock::now_unix_ns();
-		for (size_t i = 0; i < sizeof(bytes); i++) {
-			bytes[i] = (unsigned char)((i < 8 ? t >> (8 * i) : getpid() >> (8 * (i - 8))) & 0xff);
-		}
-	}
-	char hex[33];
-	for (size_t i = 0; i < sizeof(bytes); i++) {
-		std::snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
-	}
-	return std::string(hex, 32);
-}
 
 // fork() while a consumer thread stores a record would hand the child a copy
 // of the stores with that row half-written, and of the container map's lock
@@ -112,7 +97,7 @@ std::shared_ptr<Collector> Collector::start_daemon(const Config& config, std::sh
 	c->config_ = config;
 	c->owner_pid_ = getpid();
 	c->start_time_ns_ = BootClock::now_unix_ns();
-	c->instance_id_ = random_instance_id();
+	c->instance_id_ = random_store_id();
 	c->store_id_ = stores->store_id();
 	c->exec_ = &stores->exec();
 	c->clone_ = &stores->clone();
@@ -169,7 +154,7 @@ std::shared_ptr<Collector> Collector::without_source(const Config& config, std::
 
 bool Collector::create_stores(std::string* error) {
 	start_time_ns_ = BootClock::now_unix_ns();
-	instance_id_ = random_instance_id();
+	instance_id_ = random_store_id();
 	// Embedded stores live as long as this process: their id is the instance's.
 	store_id_ = instance_id_;
 	auto id = [this](const char* table) { return StoreIdentity{StoreKind::events, table, 0, store_id_, ""}; };
@@ -246,7 +231,7 @@ bool Collector::start(std::string* error) {
 		if (attachment_) {
 			mode_ = Mode::attached;
 			start_time_ns_ = BootClock::now_unix_ns();
-			instance_id_ = random_instance_id();
+			instance_id_ = random_store_id();
 			store_id_ = attachment_->stores().store_id();
 			backend_reason_ = "attached to procsqld's stores in " + config_.state_dir;
 			return true;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "clock.h"
 #include "published_rows.h"
 #include "schema.h"
 #include "version.h"
@@ -53,11 +54,6 @@ std::vector<std::string> all_files() {
 	return names;
 }
 
-int64_t now_unix_ns() {
-	timespec ts{};
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
 
 void copy_text(char* dst, size_t cap, const std::string& s) {
 	std::memset(dst, 0, cap);
@@ -130,7 +126,7 @@ std::unique_ptr<DaemonStores> DaemonStores::open(const std::string& dir, gid_t g
 	}
 	const std::string old_id = s->store_id_.empty() ? "unknown" : s->store_id_;
 	std::string aside_error;
-	const std::string aside = set_aside(dir, all_files(), std::to_string(now_unix_ns() / 1000000000) + "-" + old_id,
+	const std::string aside = set_aside(dir, all_files(), std::to_string(BootClock::now_unix_ns() / 1000000000) + "-" + old_id,
 	                                    &aside_error);
 	if (aside.empty()) {
 		*error = "cannot reuse the stores in " + dir + " (" + why + ") nor set them aside: " + aside_error;
