@@ -11,6 +11,8 @@ PACKAGES=(
   sqlite3 python3 libgtest-dev libbenchmark-dev libclang-rt-14-dev util-linux bsdutils
   # real containers and the audit subsystem for the tests
   auditd runc busybox-static
+  # procsqld: its unit file is checked with systemd-analyze; users and groups for its permissions
+  systemd passwd
   # the kernel matrix (tests/kernels): other kernels booted under qemu
   qemu-system-x86 cpio
 )
