@@ -44,6 +44,21 @@ bool set_owner(int fd, gid_t gid, mode_t private_mode, mode_t group_mode, const 
 	return true;
 }
 
+// An open() result that must be a regular file (never a device or a fifo
+// planted in the state directory); closes it and says why when it is not.
+bool opened_regular(int fd, const std::string& path, struct stat* st, std::string* error) {
+	if (fd < 0) {
+		*error = "cannot open " + path + ": " + errno_text();
+		return false;
+	}
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		*error = path + " is not a regular file";
+		close(fd);
+		return false;
+	}
+	return true;
+}
+
 } // namespace
 
 std::string store_file_name(const std::string& table) { return table + ".store"; }
@@ -145,14 +160,8 @@ bool open_store_for_writing(const std::string& dir, const std::string& name, uin
 		fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 		*created = fd >= 0;
 	}
-	if (fd < 0) {
-		*error = "cannot open " + path + ": " + errno_text();
-		return false;
-	}
 	struct stat st{};
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		*error = path + " is not a regular file";
-		close(fd);
+	if (!opened_regular(fd, path, &st, error)) {
 		return false;
 	}
 	if (!set_owner(fd, gid, 0600, 0640, path, error)) {
@@ -195,14 +204,8 @@ bool map_store_readonly(const std::string& dir, const std::string& name, uint64_
                         std::string* error) {
 	const std::string path = dir + "/" + name;
 	const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		*error = "cannot open " + path + ": " + errno_text();
-		return false;
-	}
 	struct stat st{};
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		*error = path + " is not a regular file";
-		close(fd);
+	if (!opened_regular(fd, path, &st, error)) {
 		return false;
 	}
 	if (uint64_t(st.st_size) < kStoreHeaderBytes || uint64_t(st.st_size) > max_bytes) {
