@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 
-from procsql_test import (AUDIT, BACKEND, BUILD_DIR, EXTENSION, NETLINK_AUDIT, NETLINK_CONNECTOR, unavailable)
+from procsql_test import (BACKEND, BUILD_DIR, EXTENSION, NETLINK_AUDIT, NETLINK_CONNECTOR, unavailable)
 
 PROCSQLD = os.path.join(BUILD_DIR, "procsqld")
 PYTHON3 = "/usr/bin/python3"

@@ -23,7 +23,6 @@ under test: a real daemon in a state directory of the test's own
 
 import json
 import os
-import re
 import signal
 import subprocess
 import threading
@@ -31,7 +30,7 @@ import time
 import unittest
 
 from daemon_harness import (CB_DAEMON_VERSION, CB_STATE, CONTROL_FILE, DATA_FILES, HEADER_BYTES, LOCK_FILE,
-                            ClientError, Daemon, audit_rule_keys, pid_bpf_objects, pid_netlink_sockets,
+                            Daemon, audit_rule_keys, pid_bpf_objects, pid_netlink_sockets,
                             pid_prog_ids, pid_threads, procsql_version, read_u64, store_mappings, write_at)
 from procsql_test import (AUDIT, BACKEND, SQLITE3, TRUE, ProcsqlTestCase, Script, events_with_marker, marker,
                           procsql_prog_ids, sql_str, stats_dict, stats_query, strip_shell_error_prefix,
@@ -397,6 +396,19 @@ class DaemonTest(ProcsqlTestCase):
                     self.assertEqual(msg, "%s=%s here, but the running procsqld has %s=%s: unset it to use "
                                           "procsqld's stores, or set PROCSQL_MODE=embedded for a collector of "
                                           "this process's own" % (var, value, var, theirs))
+        # The backend: a choice the daemon's backend meets is no conflict.
+        other = "bpf" if AUDIT else "audit"
+        for mode in ("attach", "auto"):
+            with self.subTest(var="PROCSQL_BACKEND", mode=mode):
+                r = s.run(env=d.attach_env(mode=mode, PROCSQL_BACKEND=other), check=False)
+                msg = assert_clean_load_error(self, r, "PROCSQL_BACKEND")
+                self.assertEqual(msg, "PROCSQL_BACKEND=%s here, but the running procsqld collects with %s: unset it "
+                                      "to use procsqld's stores, or set PROCSQL_MODE=embedded for a collector of "
+                                      "this process's own" % (other, BACKEND))
+        qs = stats_query(s)
+        for backend in ("auto", BACKEND):
+            r = s.run(env=d.attach_env(PROCSQL_BACKEND=backend))
+            self.assertEqual(stats_dict(r.rows(qs))["mode"], "attached", backend)
         # The daemon's own value is no conflict.
         qs = stats_query(s)
         r = s.run(env=d.attach_env(PROCSQL_CAPACITY="100000"))

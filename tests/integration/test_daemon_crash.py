@@ -44,7 +44,7 @@ from daemon_harness import (ASIDE_RE, CB_DAEMON_VERSION, CB_STATE, CONTROL_FILE,
                             client_environment, hold_lock, new_state_dir, read_u64, rewrite_header, write_at,
                             write_u64)
 from procsql_test import (DASH, TRUE, ProcsqlTestCase, Script, marker, may_be_null, require_extension, sql_str,
-                          stats_dict, stats_query, strip_shell_error_prefix)
+                          stats_dict, stats_query, strip_shell_error_prefix, write_file)
 
 ECHO = os.path.realpath("/bin/echo")
 ROUNDS = 8
@@ -328,7 +328,7 @@ class DaemonCrashTest(ProcsqlTestCase):
                                 ring_offset(os.path.join(d, "process_events.store")) + RING_CAPACITY, 1 << 50),
             r"process_events store: procsql ring: attach: "),
         "foreign file": (
-            lambda d: open(os.path.join(d, "process_events.store"), "wb").write(random.Random(7).randbytes(1 << 20)),
+            lambda d: write_file(os.path.join(d, "process_events.store"), random.Random(7).randbytes(1 << 20)),
             r"process_events store: not a procsql store \(bad magic\)"),
         "symlink": (
             lambda d: (os.unlink(os.path.join(d, "process_events.store")),

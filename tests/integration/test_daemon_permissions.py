@@ -14,7 +14,6 @@ whatever the build directory's modes.
 """
 
 import grp
-import json
 import os
 import pwd
 import re
