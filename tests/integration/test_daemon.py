@@ -226,7 +226,9 @@ class DaemonTest(ProcsqlTestCase):
             p = subprocess.Popen([m, "600"], executable=SLEEP, start_new_session=True)
             self.addCleanup(p.wait)
             self.addCleanup(p.kill)
+            deadline = time.monotonic() + 60
             while os.path.realpath("/proc/%d/exe" % p.pid) != SLEEP:  # exec'd
+                self.assertLess(time.monotonic(), deadline, "the child never exec'd sleep")
                 time.sleep(0.001)
             rows = c.query("SELECT * FROM processes WHERE pid = ?", (p.pid,))
             proc = only(self, rows, "processes row of %d" % p.pid)
