@@ -124,7 +124,12 @@ std::unique_ptr<Attachment> Attachment::open(const Config& config, bool* no_daem
 			                        : "the group '" + group + "' of the running procsqld");
 			return nullptr;
 		}
-		if (attempt >= 100 || daemon_presence(dir, &why) != DaemonPresence::running) {
+		// A daemon that has finished starting will not change what was
+		// refused (another version, damaged files): say so now. Only a
+		// daemon still opening its stores is waited for.
+		const bool settled = !stores && AttachedStores::daemon_started(dir);
+		std::string ignored;
+		if (settled || attempt >= 100 || daemon_presence(dir, &ignored) != DaemonPresence::running) {
 			*error = stores ? "procsqld on " + dir + " did not finish starting" : "cannot attach to procsqld on " + dir + ": " + why;
 			return nullptr;
 		}

@@ -60,7 +60,14 @@ void copy_text(char* dst, size_t cap, const std::string& s) {
 	std::memcpy(dst, s.data(), std::min(s.size(), cap - 1));
 }
 
-std::string text_of(const char* src, size_t cap) { return std::string(src, strnlen(src, cap)); }
+// A text field of a region, as printable ASCII (it reaches error messages).
+std::string text_of(const char* src, size_t cap) {
+	std::string out(src, strnlen(src, cap));
+	for (char& ch : out) {
+		if (ch < 0x20 || ch > 0x7e) ch = '?';
+	}
+	return out;
+}
 
 // One event store of the daemon: made when its file is new, else reopened.
 template <class Store>
@@ -90,9 +97,10 @@ bool open_events(const std::string& dir, gid_t gid, const std::string& table, ui
 	}
 	StoreIdentity expect = id;
 	expect.version.clear(); // a store another version made is fine if its format and schema are
-	*out = Store::reopen(std::move(region), capacity, arena, expect, why);
-	if (*out) {
-		*discarded += (*out)->header().rows_discarded.load(std::memory_order_relaxed);
+	bool discarded_now = false;
+	*out = Store::reopen(std::move(region), capacity, arena, expect, why, &discarded_now);
+	if (discarded_now) {
+		*discarded += 1; // this start's, not the file's running total
 	}
 	return *out != nullptr;
 }
@@ -122,6 +130,7 @@ std::unique_ptr<DaemonStores> DaemonStores::open(const std::string& dir, gid_t g
 	std::unique_ptr<DaemonStores> s(new DaemonStores());
 	std::string why;
 	if (s->open_all(dir, gid, config, &why)) {
+		s->mark_starting();
 		return s;
 	}
 	const std::string old_id = s->store_id_.empty() ? "unknown" : s->store_id_;
@@ -136,6 +145,7 @@ std::unique_ptr<DaemonStores> DaemonStores::open(const std::string& dir, gid_t g
 	if (!s->open_all(dir, gid, config, error)) {
 		return nullptr;
 	}
+	s->mark_starting();
 	log->push_back("set the stores of store id " + old_id + " aside in " + aside + ": " + why +
 	               "; new store id " + s->store_id_ + ", eids start at 1");
 	return s;
@@ -199,12 +209,22 @@ bool DaemonStores::open_all(const std::string& dir, gid_t gid, const Config& con
 	return true;
 }
 
+void DaemonStores::mark_starting() {
+	// What the last daemon left, for the gap, before this one says it is
+	// starting: readers then wait for it to be running rather than trust a
+	// killed daemon's "running".
+	ControlBlock& c = *control_;
+	previous_state_ = c.state.load(std::memory_order_relaxed);
+	c.daemon_pid.store(getpid(), std::memory_order_relaxed);
+	c.state.store(uint64_t(WriterState::none), std::memory_order_release);
+}
+
 void DaemonStores::mark_running(pid_t pid, int64_t start_ns, const std::string& backend,
                                 const std::string& settings) {
 	ControlBlock& c = *control_;
 	const uint64_t starts = c.starts.load(std::memory_order_relaxed);
 	if (!control_was_new_ && starts > 0) {
-		const bool clean = c.state.load(std::memory_order_relaxed) == uint64_t(WriterState::stopped);
+		const bool clean = previous_state_ == uint64_t(WriterState::stopped);
 		c.previous_stop.store(uint64_t(clean ? PreviousStop::clean : PreviousStop::killed), std::memory_order_relaxed);
 		// Killed: it was last known alive at its last heartbeat (or its start).
 		const int64_t last = clean ? c.stop_ns.load(std::memory_order_relaxed)
@@ -313,6 +333,18 @@ std::unique_ptr<AttachedStores> AttachedStores::attach(const std::string& dir, s
 		}
 	}
 	return s;
+}
+
+bool AttachedStores::daemon_started(const std::string& dir) {
+	Region region;
+	std::string ignored;
+	const StoreIdentity control_id = identity(StoreKind::control, kControlTable, control_hash(), "", "");
+	if (!map_store_readonly(dir, kControlFileName, kControlBytes, &region, &ignored) ||
+	    region.size() != kControlBytes || !check_store_header(region.data(), region.size(), control_id, &ignored)) {
+		return false;
+	}
+	const auto* c = reinterpret_cast<const ControlBlock*>(region.data() + kStoreHeaderBytes);
+	return c->state.load(std::memory_order_acquire) == uint64_t(WriterState::running);
 }
 
 std::string AttachedStores::settings() const {

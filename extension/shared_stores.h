@@ -57,6 +57,7 @@ public:
 private:
 	DaemonStores() = default;
 	bool open_all(const std::string& dir, gid_t gid, const Config& config, std::string* why);
+	void mark_starting();
 	std::string store_id_;
 	Region control_region_;
 	ControlBlock* control_ = nullptr;
@@ -66,6 +67,7 @@ private:
 	std::unique_ptr<SnapshotStore> published_[3];
 	uint64_t rows_discarded_ = 0;
 	bool control_was_new_ = false;
+	uint64_t previous_state_ = 0; // the control state the last daemon left
 };
 
 class AttachedStores {
@@ -84,6 +86,9 @@ public:
 	std::string settings() const;
 	std::string daemon_version() const;
 	std::string backend() const;
+	// Whether the directory's control region is intact and says a daemon
+	// finished starting (its stores are then as they will stay).
+	static bool daemon_started(const std::string& dir);
 	// Whether the control file in the directory is still the one mapped
 	// (a daemon that set the stores aside made new files).
 	bool superseded(const std::string& dir) const;

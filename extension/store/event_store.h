@@ -89,8 +89,10 @@ public:
 	// checked like attach() against `id` and the settings (a store made with
 	// another capacity or arena is refused, and procsqld sets it aside). A
 	// row that writer was killed in the middle of is discarded and counted.
+	// *discarded_now (may be null) says whether this reopen discarded one.
 	static std::unique_ptr<EventStore> reopen(Region region, uint64_t capacity, uint64_t arena_bytes,
-	                                          const StoreIdentity& id, std::string* error) {
+	                                          const StoreIdentity& id, std::string* error,
+	                                          bool* discarded_now = nullptr) {
 		Layout l;
 		if (!checked_layout(region, id, error, &l)) {
 			return nullptr;
@@ -110,6 +112,9 @@ public:
 		auto* h = reinterpret_cast<StoreHeader*>(region.data());
 		if (discarded) {
 			h->rows_discarded.fetch_add(1, std::memory_order_relaxed);
+		}
+		if (discarded_now != nullptr) {
+			*discarded_now = discarded;
 		}
 		return std::unique_ptr<EventStore>(new EventStore(std::move(region), std::move(ring), l));
 	}

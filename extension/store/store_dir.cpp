@@ -169,7 +169,9 @@ bool open_store_for_writing(const std::string& dir, const std::string& name, uin
 		return false;
 	}
 	uint64_t size = uint64_t(st.st_size);
-	if (*created || size == 0) {
+	// Only a file made here is sized: an existing one, even empty, is left as
+	// it was found (the caller refuses it and sets it aside intact).
+	if (*created) {
 		// Sparse: pages cost memory (tmpfs) only once a row reaches them.
 		if (ftruncate(fd, off_t(bytes)) != 0) {
 			*error = "cannot size " + path + " to " + std::to_string(bytes) + " bytes: " + errno_text();
@@ -177,7 +179,6 @@ bool open_store_for_writing(const std::string& dir, const std::string& name, uin
 			return false;
 		}
 		size = bytes;
-		*created = true;
 	}
 	*out = Region::map_file(fd, size, true, path, error);
 	close(fd);
