@@ -57,7 +57,13 @@ void Publisher::events_pass() {
 	}
 	const int64_t now = BootClock::now_unix_ns();
 	const std::vector<ContainerEntry> containers = collector_.containers();
-	stores_.published(Published::containers).publish(encode_containers(containers), containers.size(), now);
+	std::string encoded = encode_containers(containers);
+	// Most passes change no container: readers keep the copy they would get.
+	if (encoded != last_containers_ || stores_.published(Published::containers).generation() == 0) {
+		if (stores_.published(Published::containers).publish(encoded, containers.size(), now)) {
+			last_containers_ = std::move(encoded);
+		}
+	}
 	const std::vector<StatRow> stats = collector_.stats();
 	stores_.published(Published::stats).publish(encode_stats(stats), stats.size(), now);
 	advance(stores_.control().drained_through_ns, through);

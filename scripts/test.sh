@@ -7,8 +7,6 @@
 #   3. the store's tests, SQL-level concurrency stress and the real collector's
 #      consumer thread against concurrent queries (both backends) under
 #      ThreadSanitizer (build-tsan/).
-# Tests that touch the host's kernel state (the real collector, audit rules,
-# the integration tests) are RUN_SERIAL; the others run two at a time.
 # Needs root (BPF, audit, containers). With CI=true a test that cannot run
 # fails instead of skipping. Exits non-zero if any phase failed.
 set -uo pipefail
@@ -20,7 +18,7 @@ phase() { printf '\n==== %s\n' "$*"; }
 
 phase "build and test (build/)"
 if PROCSQL_BUILD_DIR=build scripts/build.sh; then
-  (cd build && ctest --output-on-failure --timeout 900 -j2) || failed+=("tests")
+  (cd build && ctest --output-on-failure --timeout 900) || failed+=("tests")
 else
   failed+=("build")
 fi
@@ -29,7 +27,7 @@ phase "AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"
 if PROCSQL_BUILD_DIR=build-asan scripts/build.sh -DPROCSQL_SANITIZE=address -DPROCSQL_BUILD_BENCH=OFF; then
   logs=build-asan/sanitizer-logs
   rm -rf "$logs" && mkdir -p "$logs"
-  (cd build-asan && ctest --output-on-failure --timeout 900 -j2 -E '^(docs|fuzz|kernels)\.' -LE not_sanitized) ||
+  (cd build-asan && ctest --output-on-failure --timeout 900 -E '^(docs|fuzz|kernels)\.' -LE not_sanitized) ||
     failed+=("asan tests")
   if [ -n "$(ls -A "$logs")" ]; then
     echo "sanitizer reports from processes under test:" >&2

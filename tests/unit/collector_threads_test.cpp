@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "register.h"
+#include "sql_scalar.h"
 #include "unavailable.h"
 
 extern char** environ;
@@ -24,22 +25,7 @@ namespace {
 
 constexpr int kExecs = 300;
 
-int64_t scalar(sqlite3* db, const std::string& sql, std::string* error) {
-	sqlite3_stmt* st = nullptr;
-	int64_t v = -1;
-	if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-		*error = sqlite3_errmsg(db);
-		return v;
-	}
-	const int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		v = sqlite3_column_int64(st, 0);
-	} else if (rc != SQLITE_DONE) {
-		*error = sqlite3_errmsg(db);
-	}
-	sqlite3_finalize(st);
-	return v;
-}
+using procsql_test::scalar;
 
 } // namespace
 
