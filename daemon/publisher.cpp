@@ -2,7 +2,6 @@
 
 #include <cstdio>
 
-#include "attachment.h" // boottime_ns
 #include "collector.h"
 #include "published_rows.h"
 #include "shared_stores.h"
@@ -49,7 +48,7 @@ void Publisher::advance(std::atomic<int64_t>& watermark, int64_t through) {
 void Publisher::events_pass() {
 	// Sampled before the drain: every event the kernel delivered before this
 	// instant is in the stores once drain() returns.
-	const int64_t through = boottime_ns();
+	const int64_t through = BootClock::now_boot_ns();
 	std::string error;
 	if (!collector_.drain(&error)) {
 		std::fprintf(stderr, "procsqld: drain failed: %s\n", error.c_str());
@@ -70,7 +69,7 @@ void Publisher::events_pass() {
 }
 
 void Publisher::processes_pass() {
-	const int64_t through = boottime_ns();
+	const int64_t through = BootClock::now_boot_ns();
 	std::vector<LiveProcess> live;
 	std::vector<std::string> containers;
 	std::string error;

@@ -2,13 +2,13 @@
 
 #include <grp.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
+#include "clock.h"
 #include "published_rows.h"
 #include "store/futex.h"
 #include "store/store_header.h"
@@ -86,12 +86,6 @@ std::string group_name_of(const std::string& path) {
 }
 
 } // namespace
-
-int64_t boottime_ns() {
-	timespec ts{};
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
 
 std::unique_ptr<Attachment> Attachment::open(const Config& config, bool* no_daemon, std::string* error) {
 	*no_daemon = false;
@@ -177,7 +171,7 @@ bool Attachment::wait_for(const std::atomic<int64_t>& watermark, const std::atom
 		if (watermark.load(std::memory_order_acquire) >= since) {
 			return true;
 		}
-		const int64_t now = boottime_ns();
+		const int64_t now = BootClock::now_boot_ns();
 		if (now >= deadline) {
 			timeouts_.fetch_add(1, std::memory_order_relaxed);
 			return false;
@@ -201,14 +195,14 @@ void Attachment::wait_drained() {
 	follow_new_stores();
 	waits_.fetch_add(1, std::memory_order_relaxed);
 	const ControlBlock& c = stores().control();
-	wait_for(c.drained_through_ns, c.drain_wake, boottime_ns());
+	wait_for(c.drained_through_ns, c.drain_wake, BootClock::now_boot_ns());
 }
 
 bool Attachment::processes(std::vector<LiveProcess>* out, std::vector<std::string>* containers,
                            std::string* error) {
 	follow_new_stores();
 	const ControlBlock& c = stores().control();
-	if (!wait_for(c.processes_through_ns, c.processes_wake, boottime_ns()) &&
+	if (!wait_for(c.processes_through_ns, c.processes_wake, BootClock::now_boot_ns()) &&
 	    c.processes_through_ns.load(std::memory_order_acquire) == 0) {
 		*error = "procsqld has not published the live processes (is it running?)";
 		return false;

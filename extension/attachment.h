@@ -55,7 +55,4 @@ private:
 	std::atomic<uint64_t> waits_{0}, timeouts_{0}, absent_{0}, followed_{0};
 };
 
-// CLOCK_BOOTTIME in ns: the watermark's clock (the same in every process).
-int64_t boottime_ns();
-
 } // namespace procsql

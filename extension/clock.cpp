@@ -30,4 +30,6 @@ BootClock::BootClock() {
 
 int64_t BootClock::now_unix_ns() { return read_ns(CLOCK_REALTIME); }
 
+int64_t BootClock::now_boot_ns() { return read_ns(CLOCK_BOOTTIME); }
+
 } // namespace procsql

@@ -15,6 +15,9 @@ public:
 	int64_t to_unix_ns(uint64_t boot_ns) const { return int64_t(boot_ns) + offset_ns_; }
 	int64_t offset_ns() const { return offset_ns_; }
 	static int64_t now_unix_ns();
+	// CLOCK_BOOTTIME now: the clock of procsqld's watermarks, the same in
+	// every process on the host and never stepped.
+	static int64_t now_boot_ns();
 
 private:
 	int64_t offset_ns_;

@@ -1,11 +1,12 @@
 #include "store/store_header.h"
 
+#include "clock.h"
+
 #include <sys/random.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <new>
 
 namespace procsql {
@@ -34,11 +35,6 @@ bool field(const char* src, size_t cap, std::string* out) {
 	return true;
 }
 
-int64_t now_unix_ns() {
-	timespec ts{};
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
 
 } // namespace
 
@@ -64,7 +60,7 @@ uint64_t fnv1a64(const void* data, size_t len, uint64_t seed) {
 std::string random_store_id() {
 	unsigned char bytes[16] = {};
 	if (getrandom(bytes, sizeof(bytes), 0) != ssize_t(sizeof(bytes))) {
-		const int64_t t = now_unix_ns();
+		const int64_t t = BootClock::now_unix_ns();
 		const pid_t pid = getpid();
 		for (size_t i = 0; i < sizeof(bytes); i++) {
 			bytes[i] = (unsigned char)((i < 8 ? t >> (8 * i) : pid >> (8 * (i - 8))) & 0xff);
@@ -89,7 +85,7 @@ void init_store_header(void* region, uint64_t region_bytes, const StoreIdentity&
 	for (size_t i = 0; i < 6; i++) {
 		h->params[i] = params[i];
 	}
-	h->created_ns = now_unix_ns();
+	h->created_ns = BootClock::now_unix_ns();
 	copy_field(h->table, sizeof(h->table), id.table);
 	copy_field(h->store_id, sizeof(h->store_id), id.store_id);
 	copy_field(h->version, sizeof(h->version), id.version);
