@@ -281,7 +281,7 @@ void set_up() {
 	const Expected e2 = fill(s->embedded->writable_exec_store(), g_rows);
 	const auto t2 = std::chrono::steady_clock::now();
 	if (e2.needle != s->expected.needle || e2.uid_sum != s->expected.uid_sum) die("the two fills differ");
-	s->daemon->mark_running(getpid(), BootClock::now_unix_ns(), "bpf", collector_settings(config));
+	s->daemon->mark_running(getpid(), BootClock::now_unix_ns(), "bpf", 100, collector_settings(config));
 
 	s->attached = AttachedStores::attach(s->dir, &error);
 	if (!s->attached) die("AttachedStores::attach: " + error);

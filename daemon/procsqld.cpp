@@ -110,7 +110,8 @@ int main(int argc, char** argv) {
 		return fail("cannot start the collector: " + error);
 	}
 	const int64_t start_ns = BootClock::now_unix_ns();
-	stores->mark_running(getpid(), start_ns, collector->backend_name(), collector_settings(config));
+	stores->mark_running(getpid(), start_ns, collector->backend_name(), collector->drain_bound_ms(),
+	                     collector_settings(config));
 	const ControlBlock& c = stores->control();
 	if (stores->rows_discarded() != 0) {
 		log_line("discarded " + std::to_string(stores->rows_discarded()) +

@@ -138,9 +138,8 @@ std::unique_ptr<Attachment> Attachment::open(const Config& config, bool* no_daem
 }
 
 int Attachment::drain_bound_ms() const {
-	// The daemon's backend's bound: its drain does not wait on eBPF; on audit
-	// it waits for the kernel's audit queue (AuditSource::kDrainBoundMs).
-	return stores().backend() == "audit" ? 250 : 100;
+	// The daemon's source's own bound (Source::drain_bound_ms), as it said.
+	return stores().drain_bound_ms();
 }
 
 void Attachment::follow_new_stores() {

@@ -90,6 +90,13 @@ std::string Collector::backend_name() const {
 	return source_ ? source_->backend() : "none";
 }
 
+int Collector::drain_bound_ms() const {
+	if (attachment_) {
+		return attachment_->drain_bound_ms();
+	}
+	return source_ ? source_->drain_bound_ms() : 0;
+}
+
 std::shared_ptr<Collector> Collector::start_daemon(const Config& config, std::shared_ptr<DaemonStores> stores,
                                                    std::string* error) {
 	std::shared_ptr<Collector> c(new Collector());

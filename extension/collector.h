@@ -45,6 +45,8 @@ public:
 	Mode mode() const { return mode_; }
 	const char* mode_name() const;
 	std::string backend_name() const;
+	// How long one read-your-writes drain may take (0 without a source).
+	int drain_bound_ms() const;
 
 	// The stores the tables read. Attached, they may change when procsqld
 	// sets its stores aside and makes new ones (the old stay mapped).

@@ -219,7 +219,7 @@ void DaemonStores::mark_starting() {
 	c.state.store(uint64_t(WriterState::none), std::memory_order_release);
 }
 
-void DaemonStores::mark_running(pid_t pid, int64_t start_ns, const std::string& backend,
+void DaemonStores::mark_running(pid_t pid, int64_t start_ns, const std::string& backend, int drain_bound_ms,
                                 const std::string& settings) {
 	ControlBlock& c = *control_;
 	const uint64_t starts = c.starts.load(std::memory_order_relaxed);
@@ -243,6 +243,7 @@ void DaemonStores::mark_running(pid_t pid, int64_t start_ns, const std::string& 
 	c.heartbeat_ns.store(start_ns, std::memory_order_relaxed);
 	c.stop_ns.store(0, std::memory_order_relaxed);
 	c.rows_discarded.store(rows_discarded_, std::memory_order_relaxed);
+	c.drain_bound_ms.store(drain_bound_ms, std::memory_order_relaxed);
 	// A watermark from an earlier daemon may be from another boot (a state
 	// directory on disk): readers wait for this daemon's first pass.
 	c.drained_through_ns.store(0, std::memory_order_relaxed);

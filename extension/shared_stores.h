@@ -50,7 +50,9 @@ public:
 
 	// The daemon identifies itself (and reads the previous one's stop: the
 	// gap) when it starts, and says it stopped cleanly when it stops.
-	void mark_running(pid_t pid, int64_t start_ns, const std::string& backend, const std::string& settings);
+	// `drain_bound_ms` is the source's (Source::drain_bound_ms): readers wait that long at most.
+	void mark_running(pid_t pid, int64_t start_ns, const std::string& backend, int drain_bound_ms,
+	                  const std::string& settings);
 	void heartbeat(int64_t now_ns);
 	void mark_stopped(int64_t now_ns);
 
@@ -86,6 +88,7 @@ public:
 	std::string settings() const;
 	std::string daemon_version() const;
 	std::string backend() const;
+	int drain_bound_ms() const { return int(control_->drain_bound_ms.load(std::memory_order_relaxed)); }
 	// Whether the directory's control region is intact and says a daemon
 	// finished starting (its stores are then as they will stay).
 	static bool daemon_started(const std::string& dir);

@@ -43,6 +43,7 @@ struct ControlBlock {
 	std::atomic<int64_t> gap_start_ns;
 	std::atomic<int64_t> gap_end_ns;
 	std::atomic<uint64_t> rows_discarded; // half-written rows the current daemon discarded at start
+	std::atomic<int64_t> drain_bound_ms;  // its source's longest drain: how long a reader waits
 
 	// Written before state becomes running; "NAME=value\n" lines.
 	alignas(64) char backend[16];

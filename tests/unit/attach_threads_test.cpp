@@ -62,7 +62,8 @@ TEST(AttachThreads, AttachedQueriesSeeEveryExecThroughTheWatermark) {
 	if (!daemon) {
 		PROCSQL_UNAVAILABLE() << "the collector did not start: " << error;
 	}
-	stores->mark_running(getpid(), BootClock::now_unix_ns(), daemon->backend_name(), collector_settings(config));
+	stores->mark_running(getpid(), BootClock::now_unix_ns(), daemon->backend_name(), daemon->drain_bound_ms(),
+	                     collector_settings(config));
 	auto publisher = std::make_unique<Publisher>(*daemon, *stores);
 	publisher->start();
 

@@ -345,7 +345,7 @@ TEST(DaemonStoresDir, ReopenKeepsTheStoreIdAndOtherSettingsSetItAside) {
 		EXPECT_TRUE(log.empty());
 		first_id = s->store_id();
 		EXPECT_EQ(first_id.size(), 32u);
-		s->mark_running(getpid(), 1000, "bpf", collector_settings(config));
+		s->mark_running(getpid(), 1000, "bpf", 100, collector_settings(config));
 		ExecRow row{};
 		row.time_ns = 5;
 		EXPECT_EQ(s->exec().append(row, {}), 1u);
@@ -361,7 +361,7 @@ TEST(DaemonStoresDir, ReopenKeepsTheStoreIdAndOtherSettingsSetItAside) {
 		ASSERT_TRUE(s) << error;
 		EXPECT_TRUE(log.empty());
 		EXPECT_EQ(s->store_id(), first_id);
-		s->mark_running(getpid(), 3000, "bpf", collector_settings(config));
+		s->mark_running(getpid(), 3000, "bpf", 100, collector_settings(config));
 		EXPECT_EQ(s->control().previous_stop.load(), uint64_t(PreviousStop::clean));
 		EXPECT_EQ(s->control().gap_start_ns.load(), 2000);
 		EXPECT_EQ(s->control().gap_end_ns.load(), 3000);
@@ -372,7 +372,7 @@ TEST(DaemonStoresDir, ReopenKeepsTheStoreIdAndOtherSettingsSetItAside) {
 	{
 		auto s = DaemonStores::open(dir.path(), gid_t(-1), config, &log, &error);
 		ASSERT_TRUE(s) << error;
-		s->mark_running(getpid(), 9000, "bpf", collector_settings(config));
+		s->mark_running(getpid(), 9000, "bpf", 100, collector_settings(config));
 		EXPECT_EQ(s->control().previous_stop.load(), uint64_t(PreviousStop::killed));
 		EXPECT_EQ(s->control().gap_start_ns.load(), 3000) << "its last heartbeat (its start)";
 	}
