@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 
-from procsql_test import (BACKEND, BUILD_DIR, EXTENSION, NETLINK_AUDIT, NETLINK_CONNECTOR, unavailable)
+from procsql_test import (BACKEND, BUILD_DIR, EXTENSION, bpf_objects_of, netlink_sockets_of, prog_ids_of, unavailable)
 
 PROCSQLD = os.path.join(BUILD_DIR, "procsqld")
 PYTHON3 = "/usr/bin/python3"
@@ -464,59 +464,10 @@ class PythonClient:
 # --------------------------------------------------------------------------
 # What a process holds: BPF objects, audit sockets, store mappings.
 
-def pid_bpf_objects(pid):
-    """bpf-prog / bpf_link / bpf-map descriptors and mappings of process pid."""
-    held = []
-    fd_dir = "/proc/%d/fd" % pid
-    for fd in os.listdir(fd_dir):
-        try:
-            target = os.readlink(os.path.join(fd_dir, fd))
-        except OSError:
-            continue
-        if target.startswith("anon_inode:bpf"):
-            held.append("fd %s -> %s" % (fd, target))
-    with open("/proc/%d/maps" % pid) as f:
-        held += ["mapping " + l.strip() for l in f if "anon_inode:bpf" in l]
-    return held
-
-
-def pid_prog_ids(pid):
-    """Ids of the BPF programs process pid holds (its fdinfo)."""
-    ids = set()
-    fd_dir = "/proc/%d/fd" % pid
-    for fd in os.listdir(fd_dir):
-        try:
-            if os.readlink(os.path.join(fd_dir, fd)) not in ("anon_inode:bpf-prog", "anon_inode:bpf_link"):
-                continue
-            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
-                for line in f:
-                    if line.startswith("prog_id:"):
-                        ids.add(int(line.split()[1]))
-        except OSError:
-            continue
-    return ids
-
-
-def pid_netlink_sockets(pid):
-    """Audit and process-events netlink sockets process pid holds."""
-    protocol_of = {}
-    with open("/proc/net/netlink") as f:
-        next(f)
-        for line in f:
-            fields = line.split()
-            if len(fields) >= 10 and int(fields[1]) in (NETLINK_AUDIT, NETLINK_CONNECTOR):
-                protocol_of[fields[9]] = int(fields[1])
-    held = []
-    fd_dir = "/proc/%d/fd" % pid
-    for fd in os.listdir(fd_dir):
-        try:
-            target = os.readlink(os.path.join(fd_dir, fd))
-        except OSError:
-            continue
-        m = re.match(r"socket:\[(\d+)\]$", target)
-        if m and m.group(1) in protocol_of:
-            held.append("fd %s -> netlink protocol %d" % (fd, protocol_of[m.group(1)]))
-    return held
+# The harness's readers of a process's holdings, for another pid.
+pid_bpf_objects = bpf_objects_of
+pid_prog_ids = prog_ids_of
+pid_netlink_sockets = netlink_sockets_of
 
 
 def pid_threads(pid):

@@ -405,39 +405,49 @@ def wait_progs_gone(ids, timeout_s=30.0):
         time.sleep(0.1)
 
 
-def own_bpf_objects():
-    """BPF objects this process holds: descriptors and mappings of
+def bpf_objects_of(pid="self"):
+    """BPF objects a process holds: descriptors and mappings of
     anon_inode:bpf-prog / bpf_link / bpf-map. Releasing them is synchronous."""
     held = []
-    for fd in os.listdir("/proc/self/fd"):
+    fd_dir = "/proc/%s/fd" % pid
+    for fd in os.listdir(fd_dir):
         try:
-            target = os.readlink("/proc/self/fd/" + fd)
+            target = os.readlink(os.path.join(fd_dir, fd))
         except OSError:
             continue
         if target.startswith("anon_inode:bpf"):
             held.append("fd %s -> %s" % (fd, target))
-    with open("/proc/self/maps") as f:
+    with open("/proc/%s/maps" % pid) as f:
         held += ["mapping " + l.strip() for l in f if "anon_inode:bpf" in l]
     return held
 
 
-def own_prog_ids():
-    """Ids of the BPF programs this process holds (from /proc/self/fdinfo of
-    its bpf-prog and bpf_link descriptors): exact even while other processes
-    on the machine load and unload procsql_ programs."""
+def own_bpf_objects():
+    return bpf_objects_of("self")
+
+
+def prog_ids_of(pid="self"):
+    """Ids of the BPF programs a process holds (from the fdinfo of its
+    bpf-prog and bpf_link descriptors): exact even while other processes on
+    the machine load and unload procsql_ programs."""
     ids = set()
-    for fd in os.listdir("/proc/self/fd"):
+    fd_dir = "/proc/%s/fd" % pid
+    for fd in os.listdir(fd_dir):
         try:
-            target = os.readlink("/proc/self/fd/" + fd)
+            target = os.readlink(os.path.join(fd_dir, fd))
             if target not in ("anon_inode:bpf-prog", "anon_inode:bpf_link"):
                 continue
-            with open("/proc/self/fdinfo/" + fd) as f:
+            with open("/proc/%s/fdinfo/%s" % (pid, fd)) as f:
                 for line in f:
                     if line.startswith("prog_id:"):
                         ids.add(int(line.split()[1]))
         except OSError:
             continue
     return ids
+
+
+def own_prog_ids():
+    return prog_ids_of("self")
 
 
 # --------------------------------------------------------------------------
@@ -447,10 +457,10 @@ AUDITCTL = "/usr/sbin/auditctl"
 NETLINK_AUDIT, NETLINK_CONNECTOR = 9, 11
 
 
-def own_audit_sockets():
-    """Netlink sockets of the audit backend this process holds: NETLINK_AUDIT
+def netlink_sockets_of(pid="self"):
+    """Netlink sockets of the audit backend a process holds: NETLINK_AUDIT
     (the control socket, the record reader) and NETLINK_CONNECTOR (process
-    events), from /proc/net/netlink matched by inode with /proc/self/fd.
+    events), from /proc/net/netlink matched by inode with /proc/PID/fd.
     Closing them is synchronous."""
     protocol_of = {}
     with open("/proc/net/netlink") as f:
@@ -460,15 +470,20 @@ def own_audit_sockets():
             if len(fields) >= 10 and int(fields[1]) in (NETLINK_AUDIT, NETLINK_CONNECTOR):
                 protocol_of[fields[9]] = int(fields[1])
     held = []
-    for fd in os.listdir("/proc/self/fd"):
+    fd_dir = "/proc/%s/fd" % pid
+    for fd in os.listdir(fd_dir):
         try:
-            target = os.readlink("/proc/self/fd/" + fd)
+            target = os.readlink(os.path.join(fd_dir, fd))
         except OSError:
             continue
         m = re.match(r"socket:\[(\d+)\]$", target)
         if m and m.group(1) in protocol_of:
             held.append("fd %s -> netlink protocol %d" % (fd, protocol_of[m.group(1)]))
     return held
+
+
+def own_audit_sockets():
+    return netlink_sockets_of("self")
 
 
 def audit_rules_with_key(key):
