@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "clock.h"
@@ -209,6 +210,12 @@ bool DaemonStores::open_all(const std::string& dir, gid_t gid, const Config& con
 	return true;
 }
 
+std::array<StoreHeader*, 7> DaemonStores::headers() {
+	return {&exec_->writable_header(), &clone_->writable_header(), &exit_->writable_header(),
+	        &published_[0]->writable_header(), &published_[1]->writable_header(), &published_[2]->writable_header(),
+	        reinterpret_cast<StoreHeader*>(control_region_.data())};
+}
+
 void DaemonStores::mark_starting() {
 	// What the last daemon left, for the gap, before this one says it is
 	// starting: readers then wait for it to be running rather than trust a
@@ -253,11 +260,7 @@ void DaemonStores::mark_running(pid_t pid, int64_t start_ns, const std::string& 
 	const size_t n = std::min(settings.size(), sizeof(c.settings));
 	std::memcpy(c.settings, settings.data(), n);
 	c.settings_len = n;
-	StoreHeader* headers[] = {&exec_->writable_header(), &clone_->writable_header(), &exit_->writable_header(),
-	                          &published_[0]->writable_header(), &published_[1]->writable_header(),
-	                          &published_[2]->writable_header(),
-	                          reinterpret_cast<StoreHeader*>(control_region_.data())};
-	for (StoreHeader* h : headers) {
+	for (StoreHeader* h : headers()) {
 		h->writer_pid.store(pid, std::memory_order_relaxed);
 		h->writer_start_ns.store(start_ns, std::memory_order_relaxed);
 		h->writers.fetch_add(1, std::memory_order_relaxed);
@@ -269,11 +272,7 @@ void DaemonStores::mark_running(pid_t pid, int64_t start_ns, const std::string& 
 void DaemonStores::heartbeat(int64_t now_ns) { control_->heartbeat_ns.store(now_ns, std::memory_order_relaxed); }
 
 void DaemonStores::mark_stopped(int64_t now_ns) {
-	StoreHeader* headers[] = {&exec_->writable_header(), &clone_->writable_header(), &exit_->writable_header(),
-	                          &published_[0]->writable_header(), &published_[1]->writable_header(),
-	                          &published_[2]->writable_header(),
-	                          reinterpret_cast<StoreHeader*>(control_region_.data())};
-	for (StoreHeader* h : headers) {
+	for (StoreHeader* h : headers()) {
 		h->writer_state.store(uint64_t(WriterState::stopped), std::memory_order_release);
 	}
 	control_->stop_ns.store(now_ns, std::memory_order_relaxed);

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,6 +61,7 @@ private:
 	DaemonStores() = default;
 	bool open_all(const std::string& dir, gid_t gid, const Config& config, std::string* why);
 	void mark_starting();
+	std::array<StoreHeader*, 7> headers(); // every region's, the control region's last
 	std::string store_id_;
 	Region control_region_;
 	ControlBlock* control_ = nullptr;
