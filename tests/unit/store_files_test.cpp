@@ -145,7 +145,10 @@ TEST(StoreFiles, AWriterKilledMidAppendLeavesNoTornRowAndTheNextOneCarriesOn) {
 	}
 	uint64_t discarded_total = 0;
 	int64_t next_time = 1;
+	auto watcher = attach(dir.path(), "t.store", &error);
+	ASSERT_TRUE(watcher) << error;
 	for (int round = 0; round < 20; round++) {
+		const uint64_t at_fork = watcher->ring().next_eid();
 		const pid_t child = fork();
 		ASSERT_GE(child, 0);
 		if (child == 0) {
@@ -160,7 +163,13 @@ TEST(StoreFiles, AWriterKilledMidAppendLeavesNoTornRowAndTheNextOneCarriesOn) {
 				w->append(Fixed{t, uint64_t(t) * 7 + 3}, {a, std::string(size_t(t % 50), 'x')});
 			}
 		}
-		usleep(2000 + round * 500);
+		// The kill lands while it appends: once it has stored a row this
+		// round (however slowly it started on a loaded machine), then a
+		// little later each round.
+		for (int waited_ms = 0; watcher->ring().next_eid() == at_fork && waited_ms < 60000; waited_ms++) {
+			usleep(1000);
+		}
+		usleep(500 + round * 300);
 		kill(child, SIGKILL);
 		int status = 0;
 		waitpid(child, &status, 0);
