@@ -358,6 +358,28 @@ bool Collector::drain(std::string* error) {
 	return true;
 }
 
+std::string Collector::store_id() const { return attachment_ ? attachment_->stores().store_id() : store_id_; }
+
+bool Collector::event_eids(const std::string& table, uint64_t* first, uint64_t* next) const {
+	auto bounds = [&](const auto& store) {
+		// next before first: a row overwritten in between only makes the
+		// range look one row longer at its old end, never skip a new row.
+		*next = store.ring().next_eid();
+		*first = std::min(store.ring().first_eid(), *next);
+		return true;
+	};
+	if (table == "process_events") {
+		return bounds(exec_store());
+	}
+	if (table == "clone_events") {
+		return bounds(clone_store());
+	}
+	if (table == "process_exits") {
+		return bounds(exit_store());
+	}
+	return false;
+}
+
 std::vector<StatRow> Collector::stats() const {
 	std::vector<StatRow> rows;
 	if (attachment_) {

@@ -53,6 +53,11 @@ public:
 	const ExecStore& exec_store() const { return attachment_ ? attachment_->stores().exec() : *exec_; }
 	const CloneStore& clone_store() const { return attachment_ ? attachment_->stores().clone() : *clone_; }
 	const ExitStore& exit_store() const { return attachment_ ? attachment_->stores().exit() : *exit_; }
+	// The id of the stores read now (attached: the daemon's current ones).
+	std::string store_id() const;
+	// The eids an event table holds now, [*first, *next); false for a name
+	// that is not an event table's.
+	bool event_eids(const std::string& table, uint64_t* first, uint64_t* next) const;
 	// Not attached only (tests and benchmarks fill stores directly).
 	ExecStore& writable_exec_store() { return *exec_; }
 	CloneStore& writable_clone_store() { return *clone_; }

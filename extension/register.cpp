@@ -4,6 +4,7 @@
 #include <string>
 
 #include "collector.h"
+#include "job_sql.h"
 #include "register.h"
 #include "tables.h"
 
@@ -57,7 +58,7 @@ int register_all_with(sqlite3* db, const CollectorRef& collector, char** err) {
 				return fail(err, rc, std::string("cannot register ") + t.name + ": " + sqlite3_errmsg(db));
 			}
 		}
-		return SQLITE_OK;
+		return jobs::register_job_sql(db, collector, err);
 	} catch (const std::bad_alloc&) {
 		return fail(err, SQLITE_NOMEM, "out of memory");
 	} catch (const std::exception& e) {

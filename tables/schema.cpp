@@ -11,6 +11,8 @@ const ColumnDef kProcessExitsColumns[] = {PROCSQL_PROCESS_EXITS_COLUMNS(PROCSQL_
 const ColumnDef kProcessesColumns[] = {PROCSQL_PROCESSES_COLUMNS(PROCSQL_COLUMN_DEF)};
 const ColumnDef kContainerMapColumns[] = {PROCSQL_CONTAINER_MAP_COLUMNS(PROCSQL_COLUMN_DEF)};
 const ColumnDef kProcsqlStatsColumns[] = {PROCSQL_PROCSQL_STATS_COLUMNS(PROCSQL_COLUMN_DEF)};
+const ColumnDef kProcsqlWindowColumns[] = {PROCSQL_PROCSQL_WINDOW_COLUMNS(PROCSQL_COLUMN_DEF)};
+const ColumnDef kProcsqlJobsColumns[] = {PROCSQL_PROCSQL_JOBS_COLUMNS(PROCSQL_COLUMN_DEF)};
 #undef PROCSQL_COLUMN_DEF
 
 static_assert(sizeof(kProcessEventsColumns) / sizeof(ColumnDef) == process_events_col::kCount, "");
@@ -19,6 +21,8 @@ static_assert(sizeof(kProcessExitsColumns) / sizeof(ColumnDef) == process_exits_
 static_assert(sizeof(kProcessesColumns) / sizeof(ColumnDef) == processes_col::kCount, "");
 static_assert(sizeof(kContainerMapColumns) / sizeof(ColumnDef) == container_map_col::kCount, "");
 static_assert(sizeof(kProcsqlStatsColumns) / sizeof(ColumnDef) == procsql_stats_col::kCount, "");
+static_assert(sizeof(kProcsqlWindowColumns) / sizeof(ColumnDef) == procsql_window_col::kCount, "");
+static_assert(sizeof(kProcsqlJobsColumns) / sizeof(ColumnDef) == procsql_jobs_col::kCount, "");
 
 const TableDef kProcessEvents = {
     "process_events",
@@ -57,11 +61,27 @@ const TableDef kProcsqlStats = {
     "overwritten, sizes.",
     kProcsqlStatsColumns, procsql_stats_col::kCount};
 
+const TableDef kProcsqlWindow = {
+    "procsql_window",
+    "A table-valued function: `procsql_window('job', 'process_events')` is one row, the job's window on "
+    "that table for this run: the rows after its last commit up to the newest row when the run began. "
+    "The window stays the same in this connection until `procsql_commit('job')` (or `procsql_reset('job')`). "
+    "Jobs keep their positions in `procsql_jobs` and need procsqld (README, \"Scheduled queries\").",
+    kProcsqlWindowColumns, procsql_window_col::kCount};
+
+const TableDef kProcsqlJobs = {
+    "procsql_jobs",
+    "Not a virtual table: an ordinary table that the first window of a job makes in the connection's main "
+    "database (the jobs database), one row per job and table, so the positions live with the results a "
+    "job writes there.",
+    kProcsqlJobsColumns, procsql_jobs_col::kCount};
+
 const char* sql_type(ColumnType t) {
 	switch (t) {
 	case ColumnType::integer: return "INTEGER";
 	case ColumnType::text: return "TEXT";
 	case ColumnType::any: return "";
+	case ColumnType::argument: return "TEXT HIDDEN";
 	}
 	return "";
 }
@@ -74,10 +94,13 @@ const TableDef& process_exits_table() { return kProcessExits; }
 const TableDef& processes_table() { return kProcesses; }
 const TableDef& container_map_table() { return kContainerMap; }
 const TableDef& procsql_stats_table() { return kProcsqlStats; }
+const TableDef& procsql_window_table() { return kProcsqlWindow; }
+const TableDef& procsql_jobs_table() { return kProcsqlJobs; }
 
 const std::vector<const TableDef*>& all_tables() {
 	static const std::vector<const TableDef*> tables = {&kProcessEvents, &kCloneEvents, &kProcessExits,
-	                                                    &kProcesses, &kContainerMap, &kProcsqlStats};
+	                                                    &kProcesses, &kContainerMap, &kProcsqlStats,
+	                                                    &kProcsqlWindow, &kProcsqlJobs};
 	return tables;
 }
 
@@ -112,7 +135,7 @@ std::string tables_markdown() {
 			md += "| `";
 			md += c.name;
 			md += "` | ";
-			md += c.type == ColumnType::any ? "any" : sql_type(c.type);
+			md += c.type == ColumnType::any ? "any" : c.type == ColumnType::argument ? "argument" : sql_type(c.type);
 			md += " | ";
 			md += c.doc;
 			md += " |\n";

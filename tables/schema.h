@@ -11,7 +11,9 @@
 namespace procsql {
 
 // `any`: declared without a type, so SQLite applies no affinity.
-enum class ColumnType { integer, text, any };
+// `argument`: a HIDDEN column of a table-valued function, one of its
+// arguments (procsql_window('job', 'process_events')).
+enum class ColumnType { integer, text, any, argument };
 
 struct ColumnDef {
 	const char* name;
@@ -134,6 +136,35 @@ struct TableDef {
 	X(name, text, "Counter or setting, e.g. `process_events.events_lost_kernel`.")          \
 	X(value, any, "Its value: an integer, or text for names such as `backend`.")
 
+// procsql_window(job, table_name [, start]): a job's window on an event table.
+#define PROCSQL_PROCSQL_WINDOW_COLUMNS(X)                                                                     \
+	X(lo, integer, "First eid of the window: just after the job's committed position (the oldest row held for a new job).") \
+	X(hi, integer, "Last eid of the window: the newest row of the table when the run opened the window (after read-your-writes). `hi < lo`: nothing new.") \
+	X(store_id, text, "The store the eids belong to (`procsql_stats.store_id`): with `eid`, the key a consumer of at-least-once output dedupes on.") \
+	X(rows, integer, "Rows in the window still readable: `hi - lo + 1 - missed`.")                          \
+	X(missed, integer, "Rows in the window no longer readable when it opened (overwritten, or evicted for the arena): lost to this job, said on stderr and counted in `procsql_jobs.rows_missed` at commit.") \
+	X(store_changed, integer, "1 when the job's position was in another store (procsqld's state was made anew): the window starts at the new store's first row.") \
+	X(first_run, integer, "1 when the job had no position for this table yet.")                                \
+	X(job, argument, "Argument 1: the job's name; NULL for no job (the whole table, nothing kept).")          \
+	X(table_name, argument, "Argument 2: `process_events`, `clone_events` or `process_exits`.")               \
+	X(start, argument, "Argument 3 (optional): where a new job starts: `oldest` (default: the oldest row held) or `newest` (only rows stored after this run).")
+
+// procsql_jobs: an ordinary table in the connection's main database, where
+// jobs keep their positions (made at a job's first window).
+#define PROCSQL_PROCSQL_JOBS_COLUMNS(X)                                                                       \
+	X(job, text, "The job's name.")                                                                           \
+	X(table_name, text, "The table whose rows the job reports; `(results)` for a differential job's result set (`procsql query --differential`).") \
+	X(store_id, text, "The store of `position`.")                                                             \
+	X(position, integer, "The last eid reported and committed (the next window starts after it); a differential job's run counter.") \
+	X(created, text, "When the job first ran, UTC `YYYY-MM-DD HH:MM:SS`.")                                   \
+	X(last_run, text, "When a run last opened a window (committed or not).")                                  \
+	X(last_commit, text, "When a run last committed; NULL before the first commit.")                        \
+	X(runs, integer, "Windows opened.")                                                                       \
+	X(commits, integer, "Windows committed.")                                                                 \
+	X(rows_reported, integer, "Rows inside committed windows that were readable: what the job's queries saw.") \
+	X(rows_missed, integer, "Rows inside committed windows that were no longer readable (see `procsql_window.missed`).") \
+	X(store_changes, integer, "Commits that moved the job to a new store (procsqld's state made anew).")
+
 #define PROCSQL_COLUMN_ENUM(name, type, doc) name,
 namespace process_events_col {
 enum Column : int { PROCSQL_PROCESS_EVENTS_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
@@ -153,6 +184,12 @@ enum Column : int { PROCSQL_CONTAINER_MAP_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
 namespace procsql_stats_col {
 enum Column : int { PROCSQL_PROCSQL_STATS_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
 }
+namespace procsql_window_col {
+enum Column : int { PROCSQL_PROCSQL_WINDOW_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
+}
+namespace procsql_jobs_col {
+enum Column : int { PROCSQL_PROCSQL_JOBS_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
+}
 #undef PROCSQL_COLUMN_ENUM
 
 const TableDef& process_events_table();
@@ -161,6 +198,8 @@ const TableDef& process_exits_table();
 const TableDef& processes_table();
 const TableDef& container_map_table();
 const TableDef& procsql_stats_table();
+const TableDef& procsql_window_table();
+const TableDef& procsql_jobs_table();
 const std::vector<const TableDef*>& all_tables();
 
 // A hash of the table's column names and types, for the stores' schema hash.

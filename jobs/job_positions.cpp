@@ -1,0 +1,203 @@
+#include "job_positions.h"
+
+#include <ctime>
+#include <memory>
+
+#include "schema.h"
+
+namespace procsql::jobs {
+
+namespace {
+
+using Statement = std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)>;
+
+Statement prepare(sqlite3* db, const char* sql, std::string* error) {
+	sqlite3_stmt* stmt = nullptr;
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) != SQLITE_OK) {
+		*error = std::string("jobs database: ") + sqlite3_errmsg(db);
+		sqlite3_finalize(stmt);
+		stmt = nullptr;
+	}
+	return Statement(stmt, sqlite3_finalize);
+}
+
+void bind_text(sqlite3_stmt* stmt, int i, const std::string& s) {
+	sqlite3_bind_text64(stmt, i, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
+bool step_done(sqlite3* db, sqlite3_stmt* stmt, std::string* error) {
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		*error = std::string("jobs database: ") + sqlite3_errmsg(db);
+		return false;
+	}
+	return true;
+}
+
+std::string column_text(sqlite3_stmt* stmt, int i) {
+	const unsigned char* p = sqlite3_column_text(stmt, i);
+	return p ? std::string(reinterpret_cast<const char*>(p), size_t(sqlite3_column_bytes(stmt, i))) : std::string();
+}
+
+} // namespace
+
+std::string utc_now_text() {
+	const time_t now = time(nullptr);
+	struct tm tm {};
+	gmtime_r(&now, &tm);
+	char buf[32];
+	strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+	return buf;
+}
+
+std::string JobPositions::unusable() const {
+	const char* file = sqlite3_db_filename(db_, "main");
+	if (file == nullptr || *file == '\0') {
+		return "a job keeps its position in the connection's main database, and this one is in memory or "
+		       "temporary, so the position would vanish with it: open a database file (sqlite3 "
+		       "/var/lib/procsql/jobs.db, or procsql query --db FILE)";
+	}
+	if (sqlite3_db_readonly(db_, "main") == 1) {
+		return std::string("a job keeps its position in the connection's main database, and ") + file +
+		       " is open read-only: open a database this user can write (each user may keep their own)";
+	}
+	return "";
+}
+
+bool JobPositions::exec(const char* sql, std::string* error) {
+	char* msg = nullptr;
+	if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+		*error = std::string("jobs database: ") + (msg ? msg : sqlite3_errmsg(db_));
+		sqlite3_free(msg);
+		return false;
+	}
+	return true;
+}
+
+bool JobPositions::ensure_table(std::string* error) {
+	if (table_ready_) {
+		return true;
+	}
+	// The declaration comes from the one definition of the columns, with the
+	// key a job's rows need.
+	std::string sql = declare_sql(procsql_jobs_table());
+	sql.replace(0, sizeof("CREATE TABLE ") - 1, "CREATE TABLE IF NOT EXISTS main.");
+	sql.pop_back(); // ")"
+	sql += ", PRIMARY KEY (job, table_name))";
+	if (!exec(sql.c_str(), error)) {
+		return false;
+	}
+	table_ready_ = true;
+	return true;
+}
+
+bool JobPositions::read(const std::string& job, const std::string& table, Position* out, std::string* error) {
+	error->clear();
+	if (!ensure_table(error)) {
+		return false;
+	}
+	Statement stmt =
+	    prepare(db_, "SELECT store_id, position FROM main.procsql_jobs WHERE job = ?1 AND table_name = ?2", error);
+	if (!stmt) {
+		return false;
+	}
+	bind_text(stmt.get(), 1, job);
+	bind_text(stmt.get(), 2, table);
+	const int rc = sqlite3_step(stmt.get());
+	if (rc == SQLITE_DONE) {
+		return false;
+	}
+	if (rc != SQLITE_ROW) {
+		*error = std::string("jobs database: ") + sqlite3_errmsg(db_);
+		return false;
+	}
+	out->store_id = column_text(stmt.get(), 0);
+	const sqlite3_int64 eid = sqlite3_column_int64(stmt.get(), 1);
+	out->eid = eid > 0 ? uint64_t(eid) : 0;
+	return true;
+}
+
+bool JobPositions::create(const std::string& job, const std::string& table, const Position& start, Position* out,
+                          std::string* error) {
+	if (!ensure_table(error)) {
+		return false;
+	}
+	Statement stmt = prepare(db_,
+	                         "INSERT OR IGNORE INTO main.procsql_jobs (job, table_name, store_id, position, created, "
+	                         "last_run, last_commit, runs, commits, rows_reported, rows_missed, store_changes) "
+	                         "VALUES (?1, ?2, ?3, ?4, ?5, ?5, NULL, 0, 0, 0, 0, 0)",
+	                         error);
+	if (!stmt) {
+		return false;
+	}
+	bind_text(stmt.get(), 1, job);
+	bind_text(stmt.get(), 2, table);
+	bind_text(stmt.get(), 3, start.store_id);
+	sqlite3_bind_int64(stmt.get(), 4, sqlite3_int64(start.eid));
+	bind_text(stmt.get(), 5, utc_now_text());
+	if (!step_done(db_, stmt.get(), error)) {
+		return false;
+	}
+	if (read(job, table, out, error)) {
+		return true;
+	}
+	if (error->empty()) {
+		*error = "jobs database: the row of job '" + job + "' vanished as it was made";
+	}
+	return false;
+}
+
+bool JobPositions::touch(const std::string& job, const std::string& table, std::string* error) {
+	Statement stmt = prepare(
+	    db_, "UPDATE main.procsql_jobs SET last_run = ?3, runs = runs + 1 WHERE job = ?1 AND table_name = ?2", error);
+	if (!stmt) {
+		return false;
+	}
+	bind_text(stmt.get(), 1, job);
+	bind_text(stmt.get(), 2, table);
+	bind_text(stmt.get(), 3, utc_now_text());
+	return step_done(db_, stmt.get(), error);
+}
+
+bool JobPositions::advance(const std::string& job, const std::string& table, const Position& from,
+                           const Position& to, const CommitCounts& counts, bool* lost_race, std::string* error) {
+	*lost_race = false;
+	Statement stmt = prepare(db_,
+	                         "UPDATE main.procsql_jobs SET store_id = ?5, position = ?6, last_commit = ?7, "
+	                         "commits = commits + 1, rows_reported = rows_reported + ?8, "
+	                         "rows_missed = rows_missed + ?9, store_changes = store_changes + ?10 "
+	                         "WHERE job = ?1 AND table_name = ?2 AND store_id IS ?3 AND position = ?4",
+	                         error);
+	if (!stmt) {
+		return false;
+	}
+	bind_text(stmt.get(), 1, job);
+	bind_text(stmt.get(), 2, table);
+	bind_text(stmt.get(), 3, from.store_id);
+	sqlite3_bind_int64(stmt.get(), 4, sqlite3_int64(from.eid));
+	bind_text(stmt.get(), 5, to.store_id);
+	sqlite3_bind_int64(stmt.get(), 6, sqlite3_int64(to.eid));
+	bind_text(stmt.get(), 7, utc_now_text());
+	sqlite3_bind_int64(stmt.get(), 8, sqlite3_int64(counts.rows));
+	sqlite3_bind_int64(stmt.get(), 9, sqlite3_int64(counts.missed));
+	sqlite3_bind_int64(stmt.get(), 10, counts.store_changed ? 1 : 0);
+	if (!step_done(db_, stmt.get(), error)) {
+		return false;
+	}
+	if (sqlite3_changes(db_) != 1) {
+		*lost_race = true;
+		return false;
+	}
+	return true;
+}
+
+bool JobPositions::savepoint(std::string* error) { return exec("SAVEPOINT procsql_commit", error); }
+
+bool JobPositions::release(std::string* error) { return exec("RELEASE procsql_commit", error); }
+
+void JobPositions::rollback() {
+	std::string ignored;
+	exec("ROLLBACK TO procsql_commit", &ignored);
+	exec("RELEASE procsql_commit", &ignored);
+}
+
+} // namespace procsql::jobs
