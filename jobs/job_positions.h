@@ -49,13 +49,15 @@ public:
 	bool advance(const std::string& job, const std::string& table, const Position& from, const Position& to,
 	             const CommitCounts& counts, bool* lost_race, std::string* error);
 
+	// Makes procsql_jobs if the main database has none.
+	bool ensure_table(std::string* error);
+
 	// SAVEPOINT / RELEASE / ROLLBACK TO around a commit of several tables.
 	bool savepoint(std::string* error);
 	bool release(std::string* error);
 	void rollback();
 
 private:
-	bool ensure_table(std::string* error);
 	bool exec(const char* sql, std::string* error);
 
 	sqlite3* db_;

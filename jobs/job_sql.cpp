@@ -139,8 +139,8 @@ int x_filter(sqlite3_vtab_cursor* cur, int idx_num, const char*, int argc, sqlit
 		return SQLITE_ERROR;
 	}
 	const std::string table = value_text(args[1]);
-	Start start = Start::oldest;
-	c->start = "oldest";
+	Start start = v->jobs->default_start();
+	c->start = start == Start::newest ? "newest" : "oldest";
 	if (args[2] && sqlite3_value_type(args[2]) != SQLITE_NULL) {
 		c->start = value_text(args[2]);
 		if (c->start == "newest") {
@@ -254,6 +254,22 @@ void procsql_reset(sqlite3_context* ctx, int, sqlite3_value** argv) {
 	}
 }
 
+void procsql_default_start(sqlite3_context* ctx, int, sqlite3_value** argv) {
+	try {
+		const std::string start = value_text(argv[0]);
+		if (start != "oldest" && start != "newest") {
+			fail(ctx, "procsql_default_start: '" + start + "' is neither 'oldest' nor 'newest'");
+			return;
+		}
+		jobs_of(ctx).set_default_start(start == "newest" ? Start::newest : Start::oldest);
+		sqlite3_result_null(ctx);
+	} catch (const std::bad_alloc&) {
+		sqlite3_result_error_nomem(ctx);
+	} catch (const std::exception& e) {
+		fail(ctx, e.what());
+	}
+}
+
 void release_jobs(void* ref) { delete static_cast<JobsRef*>(ref); }
 
 } // namespace
@@ -264,7 +280,9 @@ int register_job_sql(sqlite3* db, const CollectorRef& collector, char** err) {
 	const struct {
 		const char* name;
 		void (*fn)(sqlite3_context*, int, sqlite3_value**);
-	} functions[] = {{"procsql_commit", procsql_commit}, {"procsql_reset", procsql_reset}};
+	} functions[] = {{"procsql_commit", procsql_commit},
+	                 {"procsql_reset", procsql_reset},
+	                 {"procsql_default_start", procsql_default_start}};
 	for (const auto& f : functions) {
 		if (rc != SQLITE_OK) {
 			break;

@@ -3,6 +3,8 @@
 //   procsql_commit(job)                        moves the job's positions to the
 //                                              ends of its windows; rows covered
 //   procsql_reset(job)                         forgets the job's open windows
+//   procsql_default_start('oldest'|'newest')   where this connection's new
+//                                              jobs start (no third argument)
 // README, "Scheduled queries", shows them in use.
 #pragma once
 

@@ -29,6 +29,16 @@ void JobWindows::set_warn(Warn warn) {
 	warn_ = std::move(warn);
 }
 
+void JobWindows::set_default_start(Start start) {
+	std::lock_guard<std::mutex> lock(mutex_);
+	default_start_ = start;
+}
+
+Start JobWindows::default_start() {
+	std::lock_guard<std::mutex> lock(mutex_);
+	return default_start_;
+}
+
 void JobWindows::warn(const std::string& line) {
 	if (warn_) {
 		warn_(line);

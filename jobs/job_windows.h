@@ -57,6 +57,10 @@ public:
 	// starts from the committed position again.
 	void reset(const std::string& job);
 
+	// Where a new job starts when procsql_window is given no start.
+	void set_default_start(Start start);
+	Start default_start();
+
 	// Where losses are said (stderr by default: cron mails it).
 	void set_warn(Warn warn);
 
@@ -70,6 +74,7 @@ private:
 	CollectorRef collector_;
 	JobPositions positions_;
 	std::map<std::pair<std::string, std::string>, Window> open_;
+	Start default_start_ = Start::oldest;
 	Warn warn_;
 };
 
