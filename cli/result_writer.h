@@ -12,7 +12,7 @@
 // The formats, per result set (begin ... end):
 //  * table: the sqlite3 shell's `.mode column` with headers, held until end():
 //    header, a line of dashes per column, the rows; left-aligned, two spaces
-//    between columns, no padding after the last one; widths in code points.
+//    between columns, no spaces at the end of a line; widths in code points.
 //    NULL is empty, a blob x'hex'; C0 controls, DEL, C1 controls and bytes
 //    not part of valid UTF-8 are shown as \n \t \r \xNN \u0085 so that a
 //    row stays on one line (table is for reading: use csv or json for exact
