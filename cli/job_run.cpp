@@ -204,6 +204,10 @@ bool JobRun::run(const RunSpec& spec, std::string* error) {
 		osq.counter = counter;
 		const Diff d = diff_rows(before, rows_);
 		auto writer = make_writer(options_.format, out_, osq, false);
+		if (!writer) {
+			*error = "out of memory";
+			return false;
+		}
 		const bool osquery = options_.format == Format::osquery;
 		bool begun = false;
 		std::vector<std::string> columns;
@@ -235,6 +239,10 @@ bool JobRun::run(const RunSpec& spec, std::string* error) {
 		if (begun) {
 			writer->end();
 		}
+		if (writer->failed()) {
+			*error = "out of memory while writing the results: nothing is committed";
+			return false;
+		}
 		if (!flush(error)) {
 			return false;
 		}
@@ -243,7 +251,16 @@ bool JobRun::run(const RunSpec& spec, std::string* error) {
 
 	osq.counter = spec.job.empty() ? 0 : counter_of(spec.job);
 	auto writer = make_writer(options_.format, out_, osq, options_.snapshot);
+	if (!writer) {
+		*error = "out of memory";
+		return false;
+	}
 	if (!run_statements(spec, writer.get(), false, error)) {
+		abandon(spec.job);
+		return false;
+	}
+	if (writer->failed()) {
+		*error = "out of memory while writing the results: nothing is committed";
 		abandon(spec.job);
 		return false;
 	}

@@ -2,17 +2,24 @@
 --   and what did each one run first? An inventory of what came up on this node, and a way
 --   to spot a container nobody deployed (a `docker run --privileged` by hand, a pod in an
 --   unexpected namespace).
--- Suggested interval: every 5 minutes from cron. A container is reported when container_map
---   says its cgroup was created in the last 300 seconds (replace 300 with the interval), or
---   when its first exec is new since the last run (replace the 0 in `first_eid > 0` with
---   the largest first_eid reported so far): the second catches containers whose map row
---   is already gone (PROCSQL_CONTAINER_GRACE) or that were created before the collector.
+-- Driving table: process_events, through each container's first exec (first_eid). Run as a
+--   job (procsql query FILE, or @job bound in the shell), each run reports the containers
+--   whose first exec is in procsql_window(@job, 'process_events'), each container once, with
+--   its map row if it still has one (PROCSQL_CONTAINER_GRACE keeps removed ones a while).
+--   With @job NULL (no job) every container is listed, also those with no exec retained
+--   (started before the collector, or overwritten). store_id and first_eid are the key a
+--   consumer of at-least-once output dedupes on.
+-- Cron (README, "Scheduled queries"):
+--   */5 * * * * root procsql query --format jsonl /usr/share/procsql/queries/container_starts.sql >> /var/log/procsql/container_starts.jsonl
 -- One row per container id. A container may own several cgroups (the runtime's, and any
 --   the container makes below it): the metadata is its top cgroup's, created_time the
 --   earliest. `first_*` is the container's first exec that is not the runtime's own stage
 --   (runc runs its setup as path '/' or a runc_cloned memfd inside the new cgroup); NULL
 --   when no exec of it is retained.
-WITH map AS (
+WITH win AS MATERIALIZED (
+    SELECT store_id, lo, hi, job FROM procsql_window(@job, 'process_events')
+),
+map AS (
     SELECT container_id,
            min(length(cgroup_path)) AS depth,  -- picks the top cgroup's row (bare columns)
            cgroup_path, runtime, container_name, image,
@@ -39,7 +46,7 @@ ids AS (
     UNION
     SELECT container_id FROM first_exec
 )
-SELECT i.container_id,
+SELECT win.store_id, i.container_id,
        m.runtime, m.container_name, m.image,
        m.pod_name, m.pod_namespace, m.pod_uid,
        m.cgroup_path,
@@ -49,11 +56,11 @@ SELECT i.container_id,
        f.first_eid,
        datetime(e.time, 'unixepoch') AS first_exec_at,
        e.path AS first_path, e.cmdline AS first_cmdline, e.uid AS first_uid
-  FROM ids i
+  FROM win, ids i
   LEFT JOIN map m ON m.container_id = i.container_id
   LEFT JOIN created c ON c.container_id = i.container_id
   LEFT JOIN first_exec f ON f.container_id = i.container_id
   LEFT JOIN process_events e ON e.eid = f.first_eid
- WHERE c.created_time >= (unixepoch() - 300) * 1000000000
-    OR f.first_eid > 0
+ WHERE f.first_eid BETWEEN win.lo AND win.hi
+    OR (win.job IS NULL AND f.first_eid IS NULL)
  ORDER BY coalesce(c.created_time, e.time_ns), i.container_id;

@@ -2,8 +2,14 @@
 --   had been deleted (a ' (deleted)' suffix), or a binary reached only through a detached
 --   mount (path '/', run through /dev/fd/N)? Loaders and droppers do this so that nothing
 --   is left on disk to find.
--- Suggested interval: every 5 minutes from cron, resuming after the last eid it reported
---   (replace the 0 in `e.eid > 0`).
+-- Driving table: process_events. Run as a job (procsql query FILE, or @job bound in the shell), each
+--   run reports the rows of procsql_window(@job, 'process_events'): those after the job's last
+--   commit, once each; with @job NULL (no job), every row held. Every row carries
+--   store_id and eid, the key a consumer of at-least-once output dedupes on. The previous exec of a process, which decides
+--   whether an exec is runc's own, may be older than the window: it is looked up in the
+--   whole table.
+-- Cron (README, "Scheduled queries"):
+--   */5 * * * * root procsql query --format jsonl /usr/share/procsql/queries/fileless_exec.sql >> /var/log/procsql/fileless_exec.jsonl
 -- Not reported: a container runtime's own self-exec. runc re-executes itself on every
 --   container start and `runc exec`. What runc 1.1.5 does, as process_events shows it: the
 --   process `runc run` forks first execs /proc/self/exe (path /usr/sbin/runc, argv
@@ -19,7 +25,7 @@
 --   container start is reported until a rule verified there is added; an exec whose
 --   previous row was already overwritten (PROCSQL_CAPACITY) is reported.
 WITH fileless AS (
-    SELECT e.eid, e.time, e.pid, e.start_time, e.parent, e.parent_path, e.uid, e.euid,
+    SELECT w.store_id, e.eid, e.time, e.pid, e.start_time, e.parent, e.parent_path, e.uid, e.euid,
            e.comm, e.path, e.filename, e.cmdline, e.argv, e.cwd, e.tty, e.cgroup_id,
            e.container_id,
            CASE WHEN e.path GLOB '/memfd:*' THEN 'memfd'
@@ -30,11 +36,11 @@ WITH fileless AS (
            (SELECT max(p.eid) FROM process_events p
              WHERE p.pid = e.pid AND p.start_time = e.start_time
                AND p.eid < e.eid AND p.time_ns >= e.start_time) AS prev_eid
-      FROM process_events e
-     WHERE e.eid > 0
-       AND (e.path GLOB '/memfd:*' OR e.path GLOB '* (deleted)' OR e.path = '/')
+      FROM procsql_window(@job, 'process_events') AS w
+      JOIN process_events e ON e.eid BETWEEN w.lo AND w.hi
+     WHERE (e.path GLOB '/memfd:*' OR e.path GLOB '* (deleted)' OR e.path = '/')
 )
-SELECT f.eid,
+SELECT f.store_id, f.eid,
        datetime(f.time, 'unixepoch') AS at,
        f.kind, f.pid, f.parent, f.parent_path, f.uid, f.euid, f.comm, f.path, f.filename,
        f.cmdline, f.cwd, f.tty, f.container_id,

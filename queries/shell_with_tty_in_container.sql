@@ -2,8 +2,13 @@
 --   which pod and namespace, as which user, and which commands did they type into it?
 --   A `kubectl exec -it` / `docker exec -it` shell in production is rare and worth a look;
 --   the commands typed into it are what happened.
--- Suggested interval: every 5 minutes from cron, resuming after the last eid it reported
---   (replace BOTH 0s in `eid > 0`: the shell rows' and the command rows').
+-- Driving table: process_events. Run as a job (procsql query FILE, or @job bound in the shell), each
+--   run reports the rows of procsql_window(@job, 'process_events'): those after the job's last
+--   commit, once each; with @job NULL (no job), every row held. Every row carries
+--   store_id and eid, the key a consumer of at-least-once output dedupes on. The shells a window's commands belong to may be
+--   older than the window: they are looked up in the whole table (and in `processes`).
+-- Cron (README, "Scheduled queries"):
+--   */5 * * * * root procsql query --format jsonl /usr/share/procsql/queries/shell_with_tty_in_container.sql >> /var/log/procsql/shell_with_tty_in_container.jsonl
 -- One row per shell started (event 'shell') and one per external command run from it
 --   (event 'command'). Builtins (cd, echo, a busybox shell's NOFORK applets) run no
 --   program and are not seen.
@@ -19,7 +24,10 @@
 --   shell). A shell that started before the collector (so without an exec row) is taken
 --   from `processes` while it is still running.
 -- Kept inside a container: the shell has a container_id and a controlling terminal.
-WITH cm AS MATERIALIZED (
+WITH win AS MATERIALIZED (
+    SELECT store_id, lo, hi FROM procsql_window(@job, 'process_events')
+),
+cm AS MATERIALIZED (
     SELECT cgroup_id, runtime, container_name, image, pod_uid, pod_name, pod_namespace
       FROM container_map
 ),
@@ -72,7 +80,7 @@ commands AS (
       FROM process_events c
       JOIN shells s ON s.pid = c.parent AND s.container_id = c.container_id
                    AND s.time_ns <= c.start_time
-     WHERE c.eid > 0
+     WHERE c.eid BETWEEN (SELECT lo FROM win) AND (SELECT hi FROM win)
        AND c.container_id IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM process_events x
                         WHERE x.pid = s.pid AND x.time_ns > s.time_ns
@@ -85,25 +93,25 @@ commands AS (
       FROM process_events c
       JOIN live_shells l ON l.pid = c.parent AND l.container_id = c.container_id
                         AND l.start_time <= c.start_time
-     WHERE c.eid > 0
+     WHERE c.eid BETWEEN (SELECT lo FROM win) AND (SELECT hi FROM win)
        AND c.container_id IS NOT NULL
 )
-SELECT 'shell' AS event, s.eid,
+SELECT win.store_id, 'shell' AS event, s.eid,
        datetime(s.time, 'unixepoch') AS at,
        s.container_id, m.runtime, m.container_name, m.image,
        m.pod_name, m.pod_namespace, m.pod_uid,
        s.tty, s.pid AS shell_pid, s.shell,
        s.pid, s.uid, s.euid, s.path, s.cmdline, s.cwd
-  FROM shells s
+  FROM win
+  JOIN shells s ON s.eid BETWEEN win.lo AND win.hi
   LEFT JOIN cm m ON m.cgroup_id = s.cgroup_id
- WHERE s.eid > 0
 UNION ALL
-SELECT 'command', c.eid,
+SELECT win.store_id, 'command', c.eid,
        datetime(c.time, 'unixepoch'),
        c.container_id, m.runtime, m.container_name, m.image,
        m.pod_name, m.pod_namespace, m.pod_uid,
        coalesce(c.tty, c.shell_tty), c.shell_pid, c.shell,
        c.pid, c.uid, c.euid, c.path, c.cmdline, c.cwd
-  FROM commands c
+  FROM win, commands c
   LEFT JOIN cm m ON m.cgroup_id = c.cgroup_id
- ORDER BY 2;
+ ORDER BY 3;

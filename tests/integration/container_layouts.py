@@ -58,7 +58,17 @@ def run_query(conn, name, replace=()):
         if old not in sql:
             raise AssertionError("%r not in %s" % (old, name))
         sql = sql.replace(old, new)
-    return rows(conn, sql)
+    # No job: @job is NULL, the whole table (as in the shell without
+    # `.parameter set @job`).
+    return rows(conn, sql, {"job": None} if "@job" in sql else ())
+
+
+def window_after(eid):
+    """The replacement that runs a query of queries/ as a job whose position
+    is `eid` would (the jobs themselves, through procsqld, are test_jobs'):
+    its window on process_events starts at eid + 1."""
+    return (("procsql_window(@job, 'process_events')",
+             "(SELECT 'resumed' AS job, 'store' AS store_id, %d AS lo, 9223372036854775807 AS hi)" % (eid + 1)),)
 
 
 def _own_cgroup_dirs(rel):

@@ -37,7 +37,7 @@ import tempfile
 import unittest
 
 from container_layouts import (clean_procsql_env, containerd_container,
-                               docker_container, query_text, rows, run_query)
+                               docker_container, query_text, rows, run_query, window_after)
 from containers import DEFAULT_APPLETS, RUNC_ROOT, require_runc, runc_path
 from procsql_test import ProcsqlTestCase, marker, python_connect_and_load, require_tool
 
@@ -113,8 +113,9 @@ class ContainerQueriesTest(ProcsqlTestCase):
                 head.append(line)
             head = "\n".join(head)
             self.assertIn("-- Question:", head, name)
-            self.assertIn("interval", head.lower(), name)
-            self.assertRegex(sql, r"eid > 0", name)
+            self.assertIn("-- Driving table: process_events", head, name)
+            self.assertIn("-- Cron", head, name)
+            self.assertIn("procsql_window(@job, 'process_events')", sql, name)
 
     # ------------------------------------------------- shell with a terminal
 
@@ -301,12 +302,10 @@ class ContainerQueriesTest(ProcsqlTestCase):
         self.assertEqual(by_id[sid]["first_cmdline"], "sh -c echo ready; read x; exit 0")
         self.assertIsNone(by_id[sid]["removed_time"])
 
-        # Resumption: past the largest first_eid and with no lookback, the
-        # same containers are not reported again.
+        # Resumption: a job whose window starts past the largest first_eid
+        # does not report the same containers again.
         last = max(r["first_eid"] or 0 for r in result)
-        again = run_query(conn, "container_starts.sql",
-                          replace=(("first_eid > 0", "first_eid > %d" % last),
-                                   ("unixepoch() - 300", "unixepoch() + 1")))
+        again = run_query(conn, "container_starts.sql", replace=window_after(last))
         self.assertEqual([r for r in again if r["container_id"] in (did, sid, k8s["id"])], [])
 
         # The containerd (Kubernetes) container: runtime, name, image, pod.
@@ -389,12 +388,10 @@ class ContainerQueriesTest(ProcsqlTestCase):
 
         # Resumption: after the largest eid reported, nothing of ours again.
         last = max(r["eid"] for r in result)
-        again = run_query(conn, "exec_from_writable_dirs.sql",
-                          replace=(("eid > 0", "eid > %d" % last),))
+        again = run_query(conn, "exec_from_writable_dirs.sql", replace=window_after(last))
         self.assertEqual(mine(again, m), [])
         subprocess.run([plain, m + "later"], check=True)
-        again = run_query(conn, "exec_from_writable_dirs.sql",
-                          replace=(("eid > 0", "eid > %d" % last),))
+        again = run_query(conn, "exec_from_writable_dirs.sql", replace=window_after(last))
         self.assertEqual([r["cmdline"] for r in mine(again, m)], ["%s %slater" % (plain, m)])
 
     # ------------------------------------------------------------- fileless
