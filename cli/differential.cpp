@@ -159,15 +159,10 @@ bool DifferentialState::load(const std::string& job, std::vector<std::string>* r
 	}
 	jobs::Position pos;
 	if (!positions.read(job, kResults, &pos, error)) {
-		if (!error->empty() || !positions.create(job, kResults, jobs::Position{"", 0}, &pos, error)) {
-			return false;
-		}
-	}
-	if (!positions.touch(job, kResults, error)) {
 		return false;
 	}
-	loaded_counter_ = pos.eid;
-	loaded_store_ = pos.store_id;
+	loaded_ = pos;
+	began_ = jobs::utc_now_text();
 	*counter = pos.eid;
 	Statement stmt = prepare(db_, "SELECT row FROM main.procsql_job_rows WHERE job = ?1 ORDER BY rowid", error);
 	if (!stmt) {
@@ -198,9 +193,9 @@ bool DifferentialState::commit(const std::string& job, const std::vector<std::st
 	};
 	jobs::JobPositions positions(db_);
 	bool lost_race = false;
-	const jobs::Position from{loaded_store_, loaded_counter_};
-	const jobs::Position to{loaded_store_, loaded_counter_ + 1};
-	if (!positions.advance(job, kResults, from, to, jobs::CommitCounts{rows.size(), 0, false}, &lost_race, error)) {
+	const jobs::Position& from = loaded_;
+	const jobs::Position to{true, loaded_.store_id, loaded_.eid + 1};
+	if (!positions.advance(job, kResults, from, to, jobs::CommitCounts{rows.size(), 0, false, began_}, &lost_race, error)) {
 		return fail(lost_race ? "job '" + job +
 		                            "': another run of this job committed first: this run commits nothing; its "
 		                            "changes were output at least once"

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "job_positions.h"
 #include "result_writer.h"
 #include "sqlite_api.h"
 
@@ -39,8 +40,8 @@ public:
 
 private:
 	sqlite3* db_;
-	uint64_t loaded_counter_ = 0;
-	std::string loaded_store_;
+	jobs::Position loaded_; // the counter load() read
+	std::string began_;
 };
 
 } // namespace procsql::cli

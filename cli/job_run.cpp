@@ -43,6 +43,13 @@ Value value_of(sqlite3_stmt* stmt, int i) {
 	return v;
 }
 
+// SQLite's message for the last error, without the "procsql: " of the
+// extension's own messages (the tool puts its own in front).
+std::string message(sqlite3* db) {
+	std::string m = sqlite3_errmsg(db);
+	return m.compare(0, 9, "procsql: ") == 0 ? m.substr(9) : m;
+}
+
 bool is_job_parameter(const char* name) {
 	return name && (std::strcmp(name + 1, "job") == 0) && (name[0] == '@' || name[0] == ':' || name[0] == '$');
 }
@@ -55,7 +62,7 @@ bool JobRun::run_statements(const RunSpec& spec, ResultWriter* writer, bool coll
 		sqlite3_stmt* raw = nullptr;
 		const char* tail = nullptr;
 		if (sqlite3_prepare_v2(db_, sql, -1, &raw, &tail) != SQLITE_OK) {
-			*error = spec.source + ": " + sqlite3_errmsg(db_);
+			*error = spec.source + ": " + message(db_);
 			return false;
 		}
 		Statement stmt(raw, sqlite3_finalize);
@@ -98,7 +105,7 @@ bool JobRun::run_statements(const RunSpec& spec, ResultWriter* writer, bool coll
 			writer->row(values, nullptr);
 		}
 		if (rc != SQLITE_DONE) {
-			*error = spec.source + ": " + sqlite3_errmsg(db_);
+			*error = spec.source + ": " + message(db_);
 			return false;
 		}
 		if (ncol > 0) {
@@ -133,13 +140,13 @@ bool JobRun::flush(std::string* error) {
 bool JobRun::commit_windows(const std::string& job, std::string* error) {
 	sqlite3_stmt* raw = nullptr;
 	if (sqlite3_prepare_v2(db_, "SELECT procsql_commit(?1)", -1, &raw, nullptr) != SQLITE_OK) {
-		*error = sqlite3_errmsg(db_);
+		*error = message(db_);
 		return false;
 	}
 	Statement stmt(raw, sqlite3_finalize);
 	sqlite3_bind_text64(raw, 1, job.data(), job.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 	if (sqlite3_step(raw) != SQLITE_ROW) {
-		*error = sqlite3_errmsg(db_);
+		*error = message(db_);
 		return false;
 	}
 	return true;

@@ -192,6 +192,9 @@ int run_queries(Options o) {
 		return fail(error);
 	}
 	char* reg_error = nullptr;
+	// WAL: a run that is still writing its output (a statement open on the
+	// database) does not hold up another job's commit. It stays set in the file.
+	sqlite3_exec(db, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
 	if (procsql_register(db, &reg_error) != SQLITE_OK) {
 		error = reg_error ? reg_error : "cannot register procsql";
 		sqlite3_free(reg_error);
@@ -225,7 +228,8 @@ int run_queries(Options o) {
 			if (!run.run(spec, &error)) {
 				// Under --follow a failed run (procsqld restarting, say) is
 				// said and tried again at the next interval.
-				status = fail(spec.job.empty() || spec.job == "follow" ? error : "job '" + spec.job + "': " + error);
+				const bool named = error.compare(0, 5, "job '") == 0 || spec.job.empty() || spec.job == "follow";
+				status = fail(named ? error : "job '" + spec.job + "': " + error);
 			}
 			if (shadow) {
 				unshadow_event_tables(db);

@@ -148,6 +148,9 @@ int main(int argc, char** argv) {
 	log_line(std::string("stopping on ") + strsignal(sig));
 	sd_notify_send("STOPPING=1", &error);
 	publisher.stop();
+	// One last pass: what happened before the signal is stored, not lost
+	// with the source (a cron job's next run, after the restart, reads it).
+	publisher.events_pass();
 	// The source stops with the collector: programs detached, audit undone.
 	collector.reset();
 	stores->mark_stopped(BootClock::now_unix_ns());

@@ -73,8 +73,31 @@ bool JobPositions::exec(const char* sql, std::string* error) {
 	return true;
 }
 
-bool JobPositions::ensure_table(std::string* error) {
+bool JobPositions::has_table(bool* exists, std::string* error) {
 	if (table_ready_) {
+		*exists = true;
+		return true;
+	}
+	Statement stmt = prepare(db_, "SELECT 1 FROM main.sqlite_schema WHERE type = 'table' AND name = 'procsql_jobs'",
+	                         error);
+	if (!stmt) {
+		return false;
+	}
+	const int rc = sqlite3_step(stmt.get());
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*error = std::string("jobs database: ") + sqlite3_errmsg(db_);
+		return false;
+	}
+	*exists = table_ready_ = rc == SQLITE_ROW;
+	return true;
+}
+
+bool JobPositions::ensure_table(std::string* error) {
+	bool exists = false;
+	if (!has_table(&exists, error)) {
+		return false;
+	}
+	if (exists) {
 		return true;
 	}
 	// The declaration comes from the one definition of the columns, with the
@@ -92,8 +115,13 @@ bool JobPositions::ensure_table(std::string* error) {
 
 bool JobPositions::read(const std::string& job, const std::string& table, Position* out, std::string* error) {
 	error->clear();
-	if (!ensure_table(error)) {
+	*out = Position{};
+	bool exists = false;
+	if (!has_table(&exists, error)) {
 		return false;
+	}
+	if (!exists) {
+		return true; // no job has run here yet
 	}
 	Statement stmt =
 	    prepare(db_, "SELECT store_id, position FROM main.procsql_jobs WHERE job = ?1 AND table_name = ?2", error);
@@ -104,82 +132,55 @@ bool JobPositions::read(const std::string& job, const std::string& table, Positi
 	bind_text(stmt.get(), 2, table);
 	const int rc = sqlite3_step(stmt.get());
 	if (rc == SQLITE_DONE) {
-		return false;
+		return true;
 	}
 	if (rc != SQLITE_ROW) {
 		*error = std::string("jobs database: ") + sqlite3_errmsg(db_);
 		return false;
 	}
+	out->exists = true;
 	out->store_id = column_text(stmt.get(), 0);
 	const sqlite3_int64 eid = sqlite3_column_int64(stmt.get(), 1);
 	out->eid = eid > 0 ? uint64_t(eid) : 0;
 	return true;
 }
 
-bool JobPositions::create(const std::string& job, const std::string& table, const Position& start, Position* out,
-                          std::string* error) {
-	if (!ensure_table(error)) {
-		return false;
-	}
-	Statement stmt = prepare(db_,
-	                         "INSERT OR IGNORE INTO main.procsql_jobs (job, table_name, store_id, position, created, "
-	                         "last_run, last_commit, runs, commits, rows_reported, rows_missed, store_changes) "
-	                         "VALUES (?1, ?2, ?3, ?4, ?5, ?5, NULL, 0, 0, 0, 0, 0)",
-	                         error);
-	if (!stmt) {
-		return false;
-	}
-	bind_text(stmt.get(), 1, job);
-	bind_text(stmt.get(), 2, table);
-	bind_text(stmt.get(), 3, start.store_id);
-	sqlite3_bind_int64(stmt.get(), 4, sqlite3_int64(start.eid));
-	bind_text(stmt.get(), 5, utc_now_text());
-	if (!step_done(db_, stmt.get(), error)) {
-		return false;
-	}
-	if (read(job, table, out, error)) {
-		return true;
-	}
-	if (error->empty()) {
-		*error = "jobs database: the row of job '" + job + "' vanished as it was made";
-	}
-	return false;
-}
-
-bool JobPositions::touch(const std::string& job, const std::string& table, std::string* error) {
-	Statement stmt = prepare(
-	    db_, "UPDATE main.procsql_jobs SET last_run = ?3, runs = runs + 1 WHERE job = ?1 AND table_name = ?2", error);
-	if (!stmt) {
-		return false;
-	}
-	bind_text(stmt.get(), 1, job);
-	bind_text(stmt.get(), 2, table);
-	bind_text(stmt.get(), 3, utc_now_text());
-	return step_done(db_, stmt.get(), error);
-}
-
 bool JobPositions::advance(const std::string& job, const std::string& table, const Position& from,
                            const Position& to, const CommitCounts& counts, bool* lost_race, std::string* error) {
 	*lost_race = false;
-	Statement stmt = prepare(db_,
-	                         "UPDATE main.procsql_jobs SET store_id = ?5, position = ?6, last_commit = ?7, "
-	                         "commits = commits + 1, rows_reported = rows_reported + ?8, "
-	                         "rows_missed = rows_missed + ?9, store_changes = store_changes + ?10 "
-	                         "WHERE job = ?1 AND table_name = ?2 AND store_id IS ?3 AND position = ?4",
-	                         error);
+	if (!ensure_table(error)) {
+		return false;
+	}
+	// A job's row is made by its first commit, with the position its first
+	// window started from as the expected one: another run that made it
+	// first wins, as it would by moving an existing position.
+	Statement stmt = prepare(
+	    db_,
+	    from.exists
+	        ? "UPDATE main.procsql_jobs SET store_id = ?5, position = ?6, last_run = ?11, last_commit = ?7, "
+	          "commits = commits + 1, rows_reported = rows_reported + ?8, "
+	          "rows_missed = rows_missed + ?9, store_changes = store_changes + ?10 "
+	          "WHERE job = ?1 AND table_name = ?2 AND store_id IS ?3 AND position = ?4"
+	        : "INSERT OR IGNORE INTO main.procsql_jobs (job, table_name, store_id, position, created, last_run, "
+	          "last_commit, commits, rows_reported, rows_missed, store_changes) "
+	          "VALUES (?1, ?2, ?5, ?6, ?11, ?11, ?7, 1, ?8, ?9, ?10)",
+	    error);
 	if (!stmt) {
 		return false;
 	}
 	bind_text(stmt.get(), 1, job);
 	bind_text(stmt.get(), 2, table);
-	bind_text(stmt.get(), 3, from.store_id);
-	sqlite3_bind_int64(stmt.get(), 4, sqlite3_int64(from.eid));
+	if (from.exists) {
+		bind_text(stmt.get(), 3, from.store_id);
+		sqlite3_bind_int64(stmt.get(), 4, sqlite3_int64(from.eid));
+	}
 	bind_text(stmt.get(), 5, to.store_id);
 	sqlite3_bind_int64(stmt.get(), 6, sqlite3_int64(to.eid));
 	bind_text(stmt.get(), 7, utc_now_text());
 	sqlite3_bind_int64(stmt.get(), 8, sqlite3_int64(counts.rows));
 	sqlite3_bind_int64(stmt.get(), 9, sqlite3_int64(counts.missed));
 	sqlite3_bind_int64(stmt.get(), 10, counts.store_changed ? 1 : 0);
+	bind_text(stmt.get(), 11, counts.began.empty() ? utc_now_text() : counts.began);
 	if (!step_done(db_, stmt.get(), error)) {
 		return false;
 	}
@@ -190,12 +191,25 @@ bool JobPositions::advance(const std::string& job, const std::string& table, con
 	return true;
 }
 
-bool JobPositions::savepoint(std::string* error) { return exec("SAVEPOINT procsql_commit", error); }
+bool JobPositions::begin(std::string* error) {
+	// Outside a transaction of the caller's, take the write lock first
+	// (BEGIN IMMEDIATE): the busy timeout then waits for another run's commit,
+	// and the positions are read after it. Inside one, the caller's
+	// transaction decides; a savepoint keeps a failed commit from leaving half.
+	own_transaction_ = sqlite3_get_autocommit(db_) != 0;
+	return exec(own_transaction_ ? "BEGIN IMMEDIATE" : "SAVEPOINT procsql_commit", error);
+}
 
-bool JobPositions::release(std::string* error) { return exec("RELEASE procsql_commit", error); }
+bool JobPositions::end(std::string* error) {
+	return exec(own_transaction_ ? "COMMIT" : "RELEASE procsql_commit", error);
+}
 
 void JobPositions::rollback() {
 	std::string ignored;
+	if (own_transaction_) {
+		exec("ROLLBACK", &ignored);
+		return;
+	}
 	exec("ROLLBACK TO procsql_commit", &ignored);
 	exec("RELEASE procsql_commit", &ignored);
 }

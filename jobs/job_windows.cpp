@@ -105,19 +105,16 @@ bool JobWindows::open(const std::string& job, const std::string& table, Start st
 	}
 
 	if (!positions_.read(job, table, &w.from, error)) {
-		if (!error->empty()) {
-			return false;
-		}
-		// A new job starts at the oldest row held, or after the newest.
-		const Position at{w.store_id, start == Start::newest ? next - 1 : first - 1};
-		if (!positions_.create(job, table, at, &w.from, error)) {
-			return false;
-		}
-		w.first_run = true;
-	}
-	if (!positions_.touch(job, table, error)) {
 		return false;
 	}
+	if (!w.from.exists) {
+		// A new job starts at the oldest row held, or after the newest. Its
+		// row is made when this run commits.
+		w.from.store_id = w.store_id;
+		w.from.eid = start == Start::newest ? next - 1 : first - 1;
+		w.first_run = true;
+	}
+	w.opened = utc_now_text();
 	if (w.from.store_id != w.store_id) {
 		// procsqld's state was made anew (wiped, rebooted, upgraded): its eids
 		// restart, so the old position means nothing here.
@@ -175,13 +172,13 @@ bool JobWindows::commit(const std::string& job, uint64_t* rows, std::string* err
 			     ") were overwritten while this run read them: some may be missing from its output");
 		}
 	}
-	if (!positions_.savepoint(error)) {
+	if (!positions_.begin(error)) {
 		return false;
 	}
 	for (Window* w : windows) {
-		CommitCounts counts{w->rows(), w->missed, w->store_changed};
+		CommitCounts counts{w->rows(), w->missed, w->store_changed, w->opened};
 		bool lost_race = false;
-		if (!positions_.advance(job, w->table, w->from, Position{w->store_id, w->hi}, counts, &lost_race, error)) {
+		if (!positions_.advance(job, w->table, w->from, Position{true, w->store_id, w->hi}, counts, &lost_race, error)) {
 			positions_.rollback();
 			if (!lost_race) {
 				return false;
@@ -198,7 +195,7 @@ bool JobWindows::commit(const std::string& job, uint64_t* rows, std::string* err
 			return false;
 		}
 	}
-	if (!positions_.release(error)) {
+	if (!positions_.end(error)) {
 		positions_.rollback();
 		return false;
 	}

@@ -36,6 +36,7 @@ struct Window {
 	bool first_run = false;
 	Position from;              // the position the window started from
 	uint64_t first_at_open = 0; // the table's oldest readable eid then
+	std::string opened;         // when, UTC text
 
 	uint64_t size() const { return hi >= lo ? hi - lo + 1 : 0; }
 	uint64_t rows() const { return size() - missed; }

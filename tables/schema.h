@@ -157,10 +157,9 @@ struct TableDef {
 	X(store_id, text, "The store of `position`.")                                                             \
 	X(position, integer, "The last eid reported and committed (the next window starts after it); a differential job's run counter.") \
 	X(created, text, "When the job first ran, UTC `YYYY-MM-DD HH:MM:SS`.")                                   \
-	X(last_run, text, "When a run last opened a window (committed or not).")                                  \
+	X(last_run, text, "When the last committed run began (opened its window). A run that fails or is killed changes nothing here: opening a window writes nothing but a new job's row, so that runs of different jobs never wait for each other.") \
 	X(last_commit, text, "When a run last committed; NULL before the first commit.")                        \
-	X(runs, integer, "Windows opened.")                                                                       \
-	X(commits, integer, "Windows committed.")                                                                 \
+	X(commits, integer, "Runs committed (osquery's `counter` of the next run).")                              \
 	X(rows_reported, integer, "Rows inside committed windows that were readable: what the job's queries saw.") \
 	X(rows_missed, integer, "Rows inside committed windows that were no longer readable (see `procsql_window.missed`).") \
 	X(store_changes, integer, "Commits that moved the job to a new store (procsqld's state made anew).")
