@@ -71,7 +71,7 @@ const TableDef kProcsqlWindow = {
 
 const TableDef kProcsqlJobs = {
     "procsql_jobs",
-    "Not a virtual table: an ordinary table that the first window of a job makes in the connection's main "
+    "Not a virtual table: an ordinary table that the first commit of a job makes in the connection's main "
     "database (the jobs database), one row per job and table, so the positions live with the results a "
     "job writes there.",
     kProcsqlJobsColumns, procsql_jobs_col::kCount};

@@ -150,14 +150,14 @@ struct TableDef {
 	X(start, argument, "Argument 3 (optional): where a new job starts: `oldest` (default: the oldest row held) or `newest` (only rows stored after this run).")
 
 // procsql_jobs: an ordinary table in the connection's main database, where
-// jobs keep their positions (made at a job's first window).
+// jobs keep their positions (made by a job's first commit).
 #define PROCSQL_PROCSQL_JOBS_COLUMNS(X)                                                                       \
 	X(job, text, "The job's name.")                                                                           \
 	X(table_name, text, "The table whose rows the job reports; `(results)` for a differential job's result set (`procsql query --differential`).") \
 	X(store_id, text, "The store of `position`.")                                                             \
 	X(position, integer, "The last eid reported and committed (the next window starts after it); a differential job's run counter.") \
 	X(created, text, "When the job first ran, UTC `YYYY-MM-DD HH:MM:SS`.")                                   \
-	X(last_run, text, "When the last committed run began (opened its window). A run that fails or is killed changes nothing here: opening a window writes nothing but a new job's row, so that runs of different jobs never wait for each other.") \
+	X(last_run, text, "When the last committed run began (opened its window). A run that fails or is killed changes nothing here: opening a window writes nothing, so that runs of different jobs never wait for each other.") \
 	X(last_commit, text, "When a run last committed; NULL before the first commit.")                        \
 	X(commits, integer, "Runs committed (osquery's `counter` of the next run).")                              \
 	X(rows_reported, integer, "Rows inside committed windows that were readable: what the job's queries saw.") \
