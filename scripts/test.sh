@@ -8,7 +8,9 @@
 #      consumer thread against concurrent queries (both backends) under
 #      ThreadSanitizer (build-tsan/).
 # Needs root (BPF, audit, containers). With CI=true a test that cannot run
-# fails instead of skipping. Exits non-zero if any phase failed.
+# fails instead of skipping. Exits non-zero if any phase failed. ctest runs
+# two tests at a time; tests/CMakeLists.txt keeps apart those that share the
+# host's audit or count losses.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh || exit 1
@@ -18,7 +20,7 @@ phase() { printf '\n==== %s\n' "$*"; }
 
 phase "build and test (build/)"
 if PROCSQL_BUILD_DIR=build scripts/build.sh; then
-  (cd build && ctest --output-on-failure --timeout 900) || failed+=("tests")
+  (cd build && ctest -j2 --output-on-failure --timeout 900) || failed+=("tests")
 else
   failed+=("build")
 fi
@@ -27,7 +29,7 @@ phase "AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"
 if PROCSQL_BUILD_DIR=build-asan scripts/build.sh -DPROCSQL_SANITIZE=address -DPROCSQL_BUILD_BENCH=OFF; then
   logs=build-asan/sanitizer-logs
   rm -rf "$logs" && mkdir -p "$logs"
-  (cd build-asan && ctest --output-on-failure --timeout 900 -E '^(docs|fuzz|kernels)\.' -LE not_sanitized) ||
+  (cd build-asan && ctest -j2 --output-on-failure --timeout 900 -E '^(docs|fuzz|kernels)\.' -LE not_sanitized) ||
     failed+=("asan tests")
   if [ -n "$(ls -A "$logs")" ]; then
     echo "sanitizer reports from processes under test:" >&2
