@@ -5,8 +5,13 @@
 #include <unordered_map>
 
 #include "job_positions.h"
+#include "jobs_db.h"
 
 namespace procsql::cli {
+
+using jobs::exec;
+using jobs::prepare;
+using jobs::Statement;
 
 namespace {
 
@@ -30,28 +35,6 @@ bool get_bytes(const std::string& in, size_t* at, std::string* out) {
 	}
 	out->assign(in, *at, n);
 	*at += n;
-	return true;
-}
-
-using Statement = std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)>;
-
-Statement prepare(sqlite3* db, const char* sql, std::string* error) {
-	sqlite3_stmt* stmt = nullptr;
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) != SQLITE_OK) {
-		*error = std::string("jobs database: ") + sqlite3_errmsg(db);
-		sqlite3_finalize(stmt);
-		stmt = nullptr;
-	}
-	return Statement(stmt, sqlite3_finalize);
-}
-
-bool exec(sqlite3* db, const char* sql, std::string* error) {
-	char* msg = nullptr;
-	if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
-		*error = std::string("jobs database: ") + (msg ? msg : sqlite3_errmsg(db));
-		sqlite3_free(msg);
-		return false;
-	}
 	return true;
 }
 
@@ -175,7 +158,7 @@ bool DifferentialState::load(const std::string& job, std::vector<std::string>* r
 		rows->emplace_back(static_cast<const char*>(p), size_t(sqlite3_column_bytes(stmt.get(), 0)));
 	}
 	if (rc != SQLITE_DONE) {
-		*error = std::string("jobs database: ") + sqlite3_errmsg(db_);
+		*error = jobs::db_error(db_);
 		return false;
 	}
 	return true;
@@ -207,7 +190,7 @@ bool DifferentialState::commit(const std::string& job, const std::vector<std::st
 	}
 	sqlite3_bind_text64(del.get(), 1, job.data(), job.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 	if (sqlite3_step(del.get()) != SQLITE_DONE) {
-		return fail(std::string("jobs database: ") + sqlite3_errmsg(db_));
+		return fail(jobs::db_error(db_));
 	}
 	Statement ins = prepare(db_, "INSERT INTO main.procsql_job_rows (job, row) VALUES (?1, ?2)", error);
 	if (!ins) {
@@ -218,7 +201,7 @@ bool DifferentialState::commit(const std::string& job, const std::vector<std::st
 		sqlite3_bind_text64(ins.get(), 1, job.data(), job.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
 		sqlite3_bind_blob64(ins.get(), 2, r.data(), r.size(), SQLITE_STATIC);
 		if (sqlite3_step(ins.get()) != SQLITE_DONE) {
-			return fail(std::string("jobs database: ") + sqlite3_errmsg(db_));
+			return fail(jobs::db_error(db_));
 		}
 	}
 	if (!exec(db_, "COMMIT", error)) {

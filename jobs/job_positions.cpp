@@ -3,31 +3,16 @@
 #include <ctime>
 #include <memory>
 
+#include "jobs_db.h"
 #include "schema.h"
 
 namespace procsql::jobs {
 
 namespace {
 
-using Statement = std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)>;
-
-Statement prepare(sqlite3* db, const char* sql, std::string* error) {
-	sqlite3_stmt* stmt = nullptr;
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) != SQLITE_OK) {
-		*error = std::string("jobs database: ") + sqlite3_errmsg(db);
-		sqlite3_finalize(stmt);
-		stmt = nullptr;
-	}
-	return Statement(stmt, sqlite3_finalize);
-}
-
-void bind_text(sqlite3_stmt* stmt, int i, const std::string& s) {
-	sqlite3_bind_text64(stmt, i, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
-}
-
 bool step_done(sqlite3* db, sqlite3_stmt* stmt, std::string* error) {
 	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		*error = std::string("jobs database: ") + sqlite3_errmsg(db);
+		*error = db_error(db);
 		return false;
 	}
 	return true;
@@ -63,16 +48,6 @@ std::string JobPositions::unusable() const {
 	return "";
 }
 
-bool JobPositions::exec(const char* sql, std::string* error) {
-	char* msg = nullptr;
-	if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
-		*error = std::string("jobs database: ") + (msg ? msg : sqlite3_errmsg(db_));
-		sqlite3_free(msg);
-		return false;
-	}
-	return true;
-}
-
 bool JobPositions::has_table(bool* exists, std::string* error) {
 	if (table_ready_) {
 		*exists = true;
@@ -85,7 +60,7 @@ bool JobPositions::has_table(bool* exists, std::string* error) {
 	}
 	const int rc = sqlite3_step(stmt.get());
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		*error = std::string("jobs database: ") + sqlite3_errmsg(db_);
+		*error = db_error(db_);
 		return false;
 	}
 	*exists = table_ready_ = rc == SQLITE_ROW;
@@ -106,7 +81,7 @@ bool JobPositions::ensure_table(std::string* error) {
 	sql.replace(0, sizeof("CREATE TABLE ") - 1, "CREATE TABLE IF NOT EXISTS main.");
 	sql.pop_back(); // ")"
 	sql += ", PRIMARY KEY (job, table_name))";
-	if (!exec(sql.c_str(), error)) {
+	if (!jobs::exec(db_, sql.c_str(), error)) {
 		return false;
 	}
 	table_ready_ = true;
@@ -135,7 +110,7 @@ bool JobPositions::read(const std::string& job, const std::string& table, Positi
 		return true;
 	}
 	if (rc != SQLITE_ROW) {
-		*error = std::string("jobs database: ") + sqlite3_errmsg(db_);
+		*error = db_error(db_);
 		return false;
 	}
 	out->exists = true;
@@ -197,21 +172,21 @@ bool JobPositions::begin(std::string* error) {
 	// and the positions are read after it. Inside one, the caller's
 	// transaction decides; a savepoint keeps a failed commit from leaving half.
 	own_transaction_ = sqlite3_get_autocommit(db_) != 0;
-	return exec(own_transaction_ ? "BEGIN IMMEDIATE" : "SAVEPOINT procsql_commit", error);
+	return jobs::exec(db_, own_transaction_ ? "BEGIN IMMEDIATE" : "SAVEPOINT procsql_commit", error);
 }
 
 bool JobPositions::end(std::string* error) {
-	return exec(own_transaction_ ? "COMMIT" : "RELEASE procsql_commit", error);
+	return jobs::exec(db_, own_transaction_ ? "COMMIT" : "RELEASE procsql_commit", error);
 }
 
 void JobPositions::rollback() {
 	std::string ignored;
 	if (own_transaction_) {
-		exec("ROLLBACK", &ignored);
+		jobs::exec(db_, "ROLLBACK", &ignored);
 		return;
 	}
-	exec("ROLLBACK TO procsql_commit", &ignored);
-	exec("RELEASE procsql_commit", &ignored);
+	jobs::exec(db_, "ROLLBACK TO procsql_commit", &ignored);
+	jobs::exec(db_, "RELEASE procsql_commit", &ignored);
 }
 
 } // namespace procsql::jobs

@@ -60,7 +60,6 @@ public:
 
 private:
 	bool has_table(bool* exists, std::string* error);
-	bool exec(const char* sql, std::string* error);
 
 	sqlite3* db_;
 	bool table_ready_ = false;
