@@ -8,7 +8,8 @@
 //                           [Google Benchmark flags, e.g. --benchmark_filter=Scan]
 //
 // Set-up (once, ~10 s): in a fresh directory under --dir (default /dev/shm:
-// a tmpfs, as /run/procsql is on a systemd host) the benchmark takes the
+// a tmpfs, as /run/procsql is on a systemd host) the benchmark, as the fake
+// daemon of bench/synthetic_daemon.h (synthetic_procsqld's too), takes the
 // state directory's lock itself (StateDirLock, as procsqld does), makes the
 // store files (DaemonStores::open), appends --rows synthetic exec rows with
 // strings (~25-byte paths, ~60 bytes of argv, 1% containing "needle") into
@@ -59,7 +60,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -70,6 +70,7 @@
 #include "publisher.h"
 #include "register.h"
 #include "shared_stores.h"
+#include "synthetic_daemon.h"
 
 namespace {
 
@@ -84,125 +85,24 @@ std::string g_parent_dir = "/dev/shm";
 uint64_t g_rows = 1000000;
 int g_pairs = 15;
 
-// ---- the rows (shaped like sql_bench's: real-looking execs) -------------
-
-constexpr int64_t kT0 = 1700000000000000000LL;
-constexpr int64_t kStepNs = 100000;
-
-bool row_has_needle(uint64_t i) { return i % 100 == 37; }
-
-struct Program {
-	const char* path;
-	const char* filename;
-	const char* comm;
-};
-const Program kPrograms[] = {
-    {"/usr/bin/ls", "/bin/ls", "ls"},
-    {"/usr/lib/git-core/git", "/usr/bin/git", "git"},
-    {"/usr/bin/python3.11", "/usr/bin/python3", "python3"},
-    {"/usr/bin/dash", "/bin/sh", "sh"},
-    {"/usr/lib/gcc/x86_64-linux-gnu/12/cc1", "/usr/lib/gcc/x86_64-linux-gnu/12/cc1", "cc1"},
-    {"/usr/bin/x86_64-linux-gnu-gcc-12", "/usr/bin/cc", "cc"},
-    {"/usr/bin/cat", "/bin/cat", "cat"},
-    {"/usr/bin/grep", "/bin/grep", "grep"},
-};
-const char* const kCwds[] = {"/home/alice/src", "/var/lib/apt", "/root", "/tmp/build-4711", "/srv/www/site"};
-const char* const kParents[] = {"/usr/bin/bash", "/usr/bin/make", "/usr/sbin/cron", "/usr/bin/dash"};
-
-std::string row_argv(uint64_t i, size_t program) {
-	char buf[160];
-	int n = 0;
-	const unsigned u = unsigned(i);
-	if (row_has_needle(i)) {
-		n = std::snprintf(buf, sizeof buf, "grep%c-rn%c--include=*.log%cneedle%c/srv/data/batch-%u", 0, 0, 0, 0, u);
-	} else {
-		switch (program) {
-		case 0: n = std::snprintf(buf, sizeof buf, "ls%c-la%c--color=auto%c/var/log/journal/%08x", 0, 0, 0, u); break;
-		case 1: n = std::snprintf(buf, sizeof buf, "git%c-C%c/home/alice/src/procsql%cstatus%c--porcelain=v2", 0, 0, 0, 0); break;
-		case 2: n = std::snprintf(buf, sizeof buf, "python3%c/usr/lib/python3/dist-packages/job.py%c%u", 0, 0, u); break;
-		case 3: n = std::snprintf(buf, sizeof buf, "sh%c-c%cgrep -q localhost /etc/hosts && echo %u", 0, 0, u); break;
-		case 4: n = std::snprintf(buf, sizeof buf, "cc1%c-quiet%csrc/module_%u.c%c-O2%c-o%c/tmp/cc.s", 0, 0, u % 1000, 0, 0, 0); break;
-		case 5: n = std::snprintf(buf, sizeof buf, "cc%c-O2%c-c%csrc/module_%u.c%c-o%cobj/module.o", 0, 0, 0, u % 1000, 0, 0); break;
-		case 6: n = std::snprintf(buf, sizeof buf, "cat%c/proc/%u/status%c/proc/self/mountinfo", 0, u % 32768, 0); break;
-		default: n = std::snprintf(buf, sizeof buf, "grep%c-E%c^(ERROR|WARN)%c/var/log/syslog.%u", 0, 0, 0, u % 7); break;
-		}
-	}
-	return std::string(buf, size_t(n) + 1);
-}
-
-uint32_t row_uid(uint64_t i) { return i % 4 == 0 ? 1000 : (i % 4 == 1 ? 0 : 33); }
-
-// Appends rows 1..n to `store`; returns what the queries must find.
-struct Expected {
-	uint64_t needle = 0, uid_sum = 0;
-};
-Expected fill(ExecStore& store, uint64_t n) {
-	Expected e;
-	for (uint64_t i = 1; i <= n; i++) {
-		const size_t program = row_has_needle(i) ? 7 : size_t((i * 2654435761u) >> 7) % 8;
-		const Program& p = kPrograms[program];
-		ExecRow r{};
-		r.time_ns = kT0 + int64_t(i) * kStepNs + int64_t((i * 7919) % 997) * 1000;
-		r.start_time = r.time_ns - 150000;
-		r.inode = 1000000 + program;
-		r.cgroup_id = 4242;
-		r.pid = r.tid = r.ns_pid = int32_t(3000 + (i * 7919) % 10000);
-		r.parent = int32_t(1000 + i % 50);
-		r.uid = r.euid = row_uid(i);
-		r.gid = r.egid = r.uid;
-		r.auid = 1000;
-		r.session = 3;
-		r.mode = 0100755;
-		r.mnt_ns = r.pid_ns = 4026531840u;
-		r.syscall = 1;
-		r.flags = kExecHasCwd | kExecHasParentPath | kExecHasAuid | kExecHasSession;
-		const bool tty = i % 3 == 0;
-		if (tty) r.flags |= kExecHasTty;
-		std::strncpy(r.comm, p.comm, sizeof r.comm - 1);
-		const std::string argv = row_argv(i, program);
-		r.argc = uint32_t(std::count(argv.begin(), argv.end(), '\0'));
-		ExecStrings s{};
-		s[kExecPath] = p.path;
-		s[kExecFilename] = p.filename;
-		s[kExecCwd] = kCwds[i % 5];
-		s[kExecParentPath] = kParents[i % 4];
-		s[kExecTty] = tty ? "pts3" : "";
-		s[kExecArgv] = argv;
-		if (store.append(r, s) != i) die("append refused row " + std::to_string(i));
-		e.needle += row_has_needle(i);
-		e.uid_sum += r.uid;
-	}
-	const auto c = store.ring().counters();
-	if (c.rows_overwritten || c.rows_evicted_by_arena || c.rows_rejected_too_large) {
-		die("the fill lost rows: capacity or arena too small");
-	}
-	return e;
-}
-
 // ---- the two sides ------------------------------------------------------
 
 struct Sides {
-	std::string dir;
-	StateDirLock lock;
-	std::shared_ptr<DaemonStores> daemon;
+	std::unique_ptr<bench::SyntheticDaemon> daemon; // lock, store files, rows, publisher
 	std::unique_ptr<AttachedStores> attached;
-	std::shared_ptr<Collector> embedded;         // without_source, same rows
-	std::shared_ptr<Collector> attached_sql;     // Collector::acquire, PROCSQL_MODE=attach
-	std::shared_ptr<Collector> publisher_source; // the publisher's (empty) collector
-	std::unique_ptr<Publisher> publisher;
+	std::shared_ptr<Collector> embedded;     // without_source, same rows
+	std::shared_ptr<Collector> attached_sql; // Collector::acquire, PROCSQL_MODE=attach
 	sqlite3* db[2] = {nullptr, nullptr};
-	Expected expected;
+	bench::Expected expected;
 
 	const ExecStore& store(int side) const {
 		return side == 0 ? embedded->exec_store() : attached->exec();
 	}
 
+	// The readers go first, then the daemon (publisher stopped, stores
+	// marked stopped, directory removed).
 	~Sides() {
 		for (sqlite3* d : db) sqlite3_close(d);
-		if (publisher) publisher->stop();
-		if (daemon) daemon->mark_stopped(BootClock::now_unix_ns());
-		std::error_code ec;
-		if (!dir.empty()) std::filesystem::remove_all(dir, ec);
 	}
 };
 
@@ -255,45 +155,25 @@ uint64_t scan(int side, int strings) {
 
 void set_up() {
 	auto* s = new Sides();
-	char tmpl[4096];
-	std::snprintf(tmpl, sizeof tmpl, "%s/attach_scan.XXXXXX", g_parent_dir.c_str());
-	if (!mkdtemp(tmpl)) die(std::string("mkdtemp in ") + g_parent_dir + ": " + std::strerror(errno));
-	s->dir = tmpl;
 	g_sides = s;
 	std::atexit([] { delete g_sides; });
 
-	Config config;
-	config.capacity = g_rows;
-	config.arena_bytes = std::max<uint64_t>(g_rows * 512, 1ull << 20); // ~190 bytes of strings a row
-	config.state_dir = s->dir;
 	std::string error;
-	pid_t holder = 0;
-	if (!StateDirLock::acquire(s->dir, gid_t(-1), &s->lock, &holder, &error)) die("lock: " + error);
-	std::vector<std::string> log;
-	s->daemon = std::shared_ptr<DaemonStores>(DaemonStores::open(s->dir, gid_t(-1), config, &log, &error));
-	if (!s->daemon) die("DaemonStores::open: " + error);
+	s->daemon = bench::SyntheticDaemon::start_in(g_parent_dir, "attach_scan", g_rows, &error);
+	if (!s->daemon) die(error);
+	s->expected = s->daemon->expected();
+	const Config& config = s->daemon->config();
 
-	const auto t0 = std::chrono::steady_clock::now();
-	s->expected = fill(s->daemon->exec(), g_rows);
 	const auto t1 = std::chrono::steady_clock::now();
 	s->embedded = Collector::without_source(config, &error);
 	if (!s->embedded) die("without_source: " + error);
-	const Expected e2 = fill(s->embedded->writable_exec_store(), g_rows);
+	bench::Expected e2;
+	if (!bench::fill(s->embedded->writable_exec_store(), g_rows, &e2, &error)) die(error);
 	const auto t2 = std::chrono::steady_clock::now();
 	if (e2.needle != s->expected.needle || e2.uid_sum != s->expected.uid_sum) die("the two fills differ");
-	s->daemon->mark_running(getpid(), BootClock::now_unix_ns(), "bpf", 100, collector_settings(config));
 
-	s->attached = AttachedStores::attach(s->dir, &error);
+	s->attached = AttachedStores::attach(s->daemon->dir(), &error);
 	if (!s->attached) die("AttachedStores::attach: " + error);
-
-	// The publisher answers attached queries' read-your-writes waits.
-	Config small;
-	small.capacity = 1024;
-	small.arena_bytes = 1ull << 20;
-	s->publisher_source = Collector::without_source(small, &error);
-	if (!s->publisher_source) die("without_source (publisher): " + error);
-	s->publisher = std::make_unique<Publisher>(*s->publisher_source, *s->daemon);
-	s->publisher->start();
 
 	// The attached collector, found the way `.load` finds it.
 	for (const char* v : {"PROCSQL_CAPACITY", "PROCSQL_ARENA_BYTES", "PROCSQL_BACKEND", "PROCSQL_ARGV_BYTES",
@@ -301,7 +181,7 @@ void set_up() {
 		unsetenv(v);
 	}
 	setenv("PROCSQL_MODE", "attach", 1);
-	setenv("PROCSQL_STATE_DIR", s->dir.c_str(), 1);
+	setenv("PROCSQL_STATE_DIR", s->daemon->dir().c_str(), 1);
 	s->attached_sql = Collector::acquire(&error);
 	if (!s->attached_sql) die("Collector::acquire (attach): " + error);
 	if (s->attached_sql->mode() != Collector::Mode::attached) die("the acquired collector is not attached");
@@ -328,12 +208,12 @@ void set_up() {
 			}
 		}
 	}
-	const double f1 = std::chrono::duration<double>(t1 - t0).count();
+	const double f1 = s->daemon->fill_seconds();
 	const double f2 = std::chrono::duration<double>(t2 - t1).count();
 	std::fprintf(stderr,
 	             "attach_scan: %" PRIu64 " rows in %s; fill: store files %.2f s, embedded %.2f s; process_events "
 	             "store %.0f MiB; both sides checked\n",
-	             g_rows, s->dir.c_str(), f1, f2, double(s->attached->exec().memory_bytes()) / (1 << 20));
+	             g_rows, s->daemon->dir().c_str(), f1, f2, double(s->attached->exec().memory_bytes()) / (1 << 20));
 }
 
 Sides& sides() {
@@ -383,7 +263,7 @@ void BM_Sql(benchmark::State& state) {
 void BM_PublisherEventsPass(benchmark::State& state) {
 	Sides& s = sides();
 	for (auto _ : state) {
-		s.publisher->events_pass();
+		s.daemon->publisher().events_pass();
 	}
 }
 BENCHMARK(BM_PublisherEventsPass)->Unit(benchmark::kMicrosecond);
