@@ -181,8 +181,13 @@ int run_queries(Options o) {
 		}
 	};
 
-	const std::string path = o.db.empty() ? default_jobs_db(&error) : o.db;
-	if (path.empty() || !make_parent(path, &error)) {
+	// No job, nothing to keep: no jobs database is made or touched.
+	bool any_job = o.differential;
+	for (const auto& s : specs) {
+		any_job = any_job || !s.job.empty();
+	}
+	const std::string path = !o.db.empty() ? o.db : any_job ? default_jobs_db(&error) : ":memory:";
+	if (path.empty() || (path != ":memory:" && !make_parent(path, &error))) {
 		cleanup();
 		return fail(error);
 	}

@@ -13,6 +13,8 @@ PACKAGES=(
   auditd runc busybox-static
   # procsqld: its unit file is checked with systemd-analyze; users and groups for its permissions
   systemd passwd
+  # scheduled queries: the real cron daemon runs the README's crontab lines
+  cron
   # the kernel matrix (tests/kernels): other kernels booted under qemu
   qemu-system-x86 cpio
 )
