@@ -41,8 +41,9 @@ bool settings_agree(const Config& mine, const std::string& daemons, const std::s
 	const auto theirs = setting_lines(daemons);
 	const auto ours = setting_lines(collector_settings(mine));
 	for (const auto& [name, value] : ours) {
-		if (std::getenv(name.c_str()) == nullptr) {
-			continue;
+		std::string set_here;
+		if (!settings::lookup(name, &set_here)) {
+			continue; // not set in code or in the environment: the daemon's holds
 		}
 		// A backend choice is met by the backend the daemon runs, whatever
 		// it was asked for: PROCSQL_BACKEND=bpf agrees with an `auto`

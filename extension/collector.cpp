@@ -60,6 +60,26 @@ void register_fork_handlers() {
 
 } // namespace
 
+bool Collector::running_mode(Mode* out) {
+	std::lock_guard<std::mutex> lock(g_mutex);
+	auto running = g_collector.lock();
+	if (running) {
+		*out = running->mode_;
+	}
+	return running != nullptr;
+}
+
+bool Collector::unless_running(const std::function<bool(std::string*)>& change, std::string* error) {
+	std::lock_guard<std::mutex> lock(g_mutex);
+	if (auto running = g_collector.lock()) {
+		*error = std::string("the collector of this process runs (") + running->mode_name() +
+		         ") and read its settings when it started: close every connection procsql is registered on "
+		         "first";
+		return false;
+	}
+	return change(error);
+}
+
 std::shared_ptr<Collector> Collector::acquire(std::string* error) {
 	register_fork_handlers();
 	std::lock_guard<std::mutex> lock(g_mutex);

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <sys/types.h>
 #include <memory>
@@ -42,6 +43,12 @@ public:
 	~Collector();
 
 	enum class Mode { embedded, attached, daemon };
+	// The mode of the collector acquire() shares, if one runs.
+	static bool running_mode(Mode* out);
+	// Runs `change` while no collector runs, holding acquire()'s lock so
+	// that none starts meanwhile (a setting changes only between
+	// collectors). False with a reason when one runs, or `change`'s own.
+	static bool unless_running(const std::function<bool(std::string*)>& change, std::string* error);
 	Mode mode() const { return mode_; }
 	const char* mode_name() const;
 	std::string backend_name() const;

@@ -1,6 +1,9 @@
 #include "config.h"
 
 #include <initializer_list>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <utility>
 
 #include <cstdlib>
@@ -71,16 +74,45 @@ bool parse_size(const std::string& text, uint64_t* out) {
 
 namespace {
 
+const char* const kNames[] = {"PROCSQL_BACKEND",     "PROCSQL_BPF_EXE_MEMO",    "PROCSQL_MODE",
+                              "PROCSQL_CAPACITY",    "PROCSQL_ARGV_BYTES",      "PROCSQL_ARENA_BYTES",
+                              "PROCSQL_RINGBUF_BYTES", "PROCSQL_BPF_NO_LOOP",   "PROCSQL_THREADS",
+                              "PROCSQL_CONTAINER_GRACE", "PROCSQL_DEBUG",       "PROCSQL_RUNC_ROOTS",
+                              "PROCSQL_STATE_DIR",   "PROCSQL_GROUP"};
+
+std::mutex g_overrides_mutex;
+std::map<std::string, std::string> g_overrides;
+// While settings::set checks a candidate: the overrides as they would be
+// (read by the same thread's from_env, under g_overrides_mutex).
+thread_local const std::map<std::string, std::string>* t_candidate = nullptr;
+
+// The value of `name` for this read, or nothing.
+std::optional<std::string> value_of(const char* name) {
+	std::string v;
+	if (t_candidate) {
+		auto it = t_candidate->find(name);
+		if (it != t_candidate->end()) {
+			return it->second;
+		}
+		const char* env = std::getenv(name);
+		return env ? std::optional<std::string>(env) : std::nullopt;
+	}
+	if (settings::lookup(name, &v)) {
+		return v;
+	}
+	return std::nullopt;
+}
+
 // Reads a size variable into *out when set. Range is inclusive.
 bool read_size(const char* name, uint64_t min, uint64_t max, uint64_t* out, std::string* error) {
-	const char* raw = std::getenv(name);
+	const std::optional<std::string> raw = value_of(name);
 	if (!raw) {
 		return true;
 	}
 	uint64_t value = 0;
-	if (!parse_size(raw, &value) || value < min || value > max) {
+	if (!parse_size(*raw, &value) || value < min || value > max) {
 		*error = std::string(name) + " must be a whole number from " + std::to_string(min) + " to " +
-		         std::to_string(max) + " (K, M, G suffixes allowed), got '" + raw + "'";
+		         std::to_string(max) + " (K, M, G suffixes allowed), got '" + *raw + "'";
 		return false;
 	}
 	*out = value;
@@ -88,11 +120,11 @@ bool read_size(const char* name, uint64_t min, uint64_t max, uint64_t* out, std:
 }
 
 bool read_flag(const char* name, bool* out, std::string* error) {
-	const char* raw = std::getenv(name);
+	const std::optional<std::string> raw = value_of(name);
 	if (!raw) {
 		return true;
 	}
-	const std::string v = raw;
+	const std::string v = *raw;
 	if (v == "1" || v == "true" || v == "yes") {
 		*out = true;
 	} else if (v == "0" || v == "false" || v == "no" || v.empty()) {
@@ -108,11 +140,11 @@ bool read_flag(const char* name, bool* out, std::string* error) {
 template <class T>
 bool read_choice(const char* name, std::initializer_list<std::pair<const char*, T>> words, T* out,
                  std::string* error) {
-	const char* raw = std::getenv(name);
+	const std::optional<std::string> raw = value_of(name);
 	if (!raw) {
 		return true;
 	}
-	const std::string v = raw;
+	const std::string v = *raw;
 	std::string listed;
 	for (const auto& w : words) {
 		if (v == w.first || (v.empty() && &w == words.begin())) {
@@ -165,21 +197,21 @@ bool Config::from_env(Config* out, std::string* error) {
 		         std::to_string(c.arena_bytes);
 		return false;
 	}
-	if (const char* roots = std::getenv("PROCSQL_RUNC_ROOTS")) {
-		c.runc_roots = roots;
+	if (const auto roots = value_of("PROCSQL_RUNC_ROOTS")) {
+		c.runc_roots = *roots;
 	}
-	if (const char* dir = std::getenv("PROCSQL_STATE_DIR"); dir != nullptr && *dir != '\0') {
-		if (dir[0] != '/') {
-			*error = std::string("PROCSQL_STATE_DIR must be an absolute path, got '") + dir + "'";
+	if (const auto dir = value_of("PROCSQL_STATE_DIR"); dir && !dir->empty()) {
+		if ((*dir)[0] != '/') {
+			*error = "PROCSQL_STATE_DIR must be an absolute path, got '" + *dir + "'";
 			return false;
 		}
-		c.state_dir = dir;
+		c.state_dir = *dir;
 		while (c.state_dir.size() > 1 && c.state_dir.back() == '/') {
 			c.state_dir.pop_back();
 		}
 	}
-	if (const char* group = std::getenv("PROCSQL_GROUP")) {
-		c.group = group;
+	if (const auto group = value_of("PROCSQL_GROUP")) {
+		c.group = *group;
 	}
 	// The kernel wants a power of two; round up rather than refuse.
 	uint64_t rb = 1;
@@ -199,5 +231,58 @@ bool Config::from_env(Config* out, std::string* error) {
 	*out = c;
 	return true;
 }
+
+namespace settings {
+
+bool lookup(const std::string& name, std::string* value) {
+	{
+		std::lock_guard<std::mutex> lock(g_overrides_mutex);
+		auto it = g_overrides.find(name);
+		if (it != g_overrides.end()) {
+			*value = it->second;
+			return true;
+		}
+	}
+	const char* env = std::getenv(name.c_str());
+	if (!env) {
+		return false;
+	}
+	*value = env;
+	return true;
+}
+
+bool set(const std::string& name, const char* value, std::string* error) {
+	bool known = false;
+	for (const char* n : kNames) {
+		known = known || name == n;
+	}
+	if (!known) {
+		*error = "'" + name + "' is not a procsql setting (PROCSQL_BACKEND, PROCSQL_CAPACITY, ... as in the README)";
+		return false;
+	}
+	std::lock_guard<std::mutex> lock(g_overrides_mutex);
+	std::map<std::string, std::string> candidate = g_overrides;
+	if (value) {
+		candidate[name] = value;
+	} else {
+		candidate.erase(name);
+	}
+	// The same checks as the environment's, on the settings as they would be.
+	t_candidate = &candidate;
+	Config ignored;
+	const bool ok = Config::from_env(&ignored, error);
+	t_candidate = nullptr;
+	if (ok) {
+		g_overrides.swap(candidate);
+	}
+	return ok;
+}
+
+const char* const* names(size_t* count) {
+	*count = sizeof kNames / sizeof kNames[0];
+	return kNames;
+}
+
+} // namespace settings
 
 } // namespace procsql

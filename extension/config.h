@@ -41,12 +41,30 @@ struct Config {
 	std::string state_dir = "/run/procsql";           // PROCSQL_STATE_DIR: procsqld's stores
 	std::string group;                                // PROCSQL_GROUP: procsqld's files readable to it
 
-	// Reads every PROCSQL_* variable. On a bad value returns false with a
-	// one-line message that names the variable and the accepted range.
+	// Reads every PROCSQL_* setting (settings::lookup: code, then the
+	// environment). On a bad value returns false with a one-line message
+	// that names the variable and the accepted range.
 	static bool from_env(Config* out, std::string* error);
 };
 
 // Parses "123", "64K", "16M", "1G" (binary multiples). Exposed for tests.
 bool parse_size(const std::string& text, uint64_t* out);
+
+// Settings a host made in code (procsql_config_set): each overrides the
+// environment variable of the same name. Process-wide and thread-safe.
+// Whether one may change now (not while a collector runs) is the caller's
+// to decide; these only keep them.
+namespace settings {
+// The value of PROCSQL_X: the one set in code, else the environment's;
+// false when neither has one.
+bool lookup(const std::string& name, std::string* value);
+// Sets (value non-null) or clears (null) the override of `name` after
+// checking it as Config::from_env would, with the others as they are now;
+// false with the same one-line message when `name` is no PROCSQL_*
+// variable or the value is refused (nothing changes then).
+bool set(const std::string& name, const char* value, std::string* error);
+// Every PROCSQL_* name the configuration reads.
+const char* const* names(size_t* count);
+} // namespace settings
 
 } // namespace procsql
