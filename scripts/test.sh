@@ -6,7 +6,9 @@
 #      the fuzzer, sanitized on its own, runs only in 1),
 #   3. the store's tests, SQL-level concurrency stress and the real collector's
 #      consumer thread against concurrent queries (both backends) under
-#      ThreadSanitizer (build-tsan/).
+#      ThreadSanitizer (build-tsan/),
+#   4. last, the Debian package built from build/ with CPack, installed,
+#      queried by name, purged, and checked to leave nothing behind.
 # Needs root (BPF, audit, containers). With CI=true a test that cannot run
 # fails instead of skipping. Exits non-zero if any phase failed. ctest runs
 # two tests at a time; tests/CMakeLists.txt keeps apart those that share the
@@ -49,6 +51,13 @@ if cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROCSQL_SANITIZE
     failed+=("tsan tests")
 else
   failed+=("tsan build")
+fi
+
+phase "the Debian package: build, install, query, purge (build/)"
+if [ -f build/CMakeCache.txt ]; then
+  tests/package/package_test.sh build || failed+=("package")
+else
+  failed+=("package (no build/)")
 fi
 
 if [ "${#failed[@]}" -gt 0 ]; then

@@ -1,13 +1,17 @@
-"""daemon/procsqld.service: systemd accepts it (`systemd-analyze verify`,
-which reports unknown keys and bad values on stderr naming the file, and
-fails when ExecStart's binary does not exist), and it keeps what the daemon's
-restart story depends on: Type=notify (procsqld says READY=1), the state
-directory /run/procsql kept across restarts (RuntimeDirectoryPreserve=yes,
-or every store goes with each stop), and no hardening option that would
-stop a backend (netlink outside the initial network namespace, a read-only
-/sys for tracefs, a capability or syscall filter).
+"""procsqld.service (daemon/procsqld.service, as CMake writes it into the
+build directory with the installed path of procsqld): systemd accepts it
+(`systemd-analyze verify`, which reports unknown keys and bad values on
+stderr naming the file, and fails when ExecStart's binary does not exist),
+and it keeps what the daemon's restart story depends on: Type=notify
+(procsqld says READY=1), the state directory /run/procsql kept across
+restarts (RuntimeDirectoryPreserve=yes, or every store goes with each stop),
+and no hardening option that would stop a backend (netlink outside the
+initial network namespace, a read-only /sys for tracefs, a syscall filter).
 
-No root or BPF needed: this reads and verifies a file.
+Its capability bounding set is enough: procsqld runs under exactly that set
+(setpriv, with no new privileges), on each backend, and serves an attached
+query a marked exec, then stops cleanly (this part needs root, BPF and
+audit).
 """
 
 import os
@@ -17,9 +21,12 @@ import subprocess
 import tempfile
 import unittest
 
-from procsql_test import BUILD_DIR, SOURCE_DIR, require_tool
+import signal
+import time
 
-UNIT = os.path.join(SOURCE_DIR, "daemon", "procsqld.service")
+from procsql_test import BUILD_DIR, EXTENSION, SQLITE3, TRUE, marker, require_root, require_tool
+
+UNIT = os.path.join(BUILD_DIR, "procsqld.service")
 UNIT_NAME = os.path.basename(UNIT)
 PROCSQLD = os.path.join(BUILD_DIR, "procsqld")
 
@@ -28,8 +35,7 @@ PROCSQLD = os.path.join(BUILD_DIR, "procsqld")
 FORBIDDEN = {
     "PrivateNetwork", "RestrictAddressFamilies", "PrivateUsers",
     "ProtectKernelTunables", "ProtectKernelLogs", "ProtectControlGroups",
-    "CapabilityBoundingSet", "AmbientCapabilities", "NoNewPrivileges",
-    "SystemCallFilter", "User", "DynamicUser",
+    "AmbientCapabilities", "SystemCallFilter", "User", "DynamicUser",
 }
 
 
@@ -121,6 +127,8 @@ class DaemonUnitTest(unittest.TestCase):
         self.assertEqual(self.value("Service", "RuntimeDirectory"), "procsql")
         self.assertEqual(self.value("Service", "RuntimeDirectoryPreserve"), "yes")
         self.assertIn("#Environment=PROCSQL_STATE_DIR=/run/procsql", self.text)
+        # The package's group (made by its postinst) may read the stores.
+        self.assertIn("PROCSQL_GROUP=procsql", self.values("Service", "Environment"))
 
     def test_memlock_unlimited(self):
         # BPF memory is charged to RLIMIT_MEMLOCK before Linux 5.11.
@@ -129,6 +137,51 @@ class DaemonUnitTest(unittest.TestCase):
     def test_no_hardening_that_breaks_a_backend(self):
         present = sorted({k for s, k, _ in self.entries if k in FORBIDDEN})
         self.assertEqual(present, [], "see the unit's comment on what is left out and why")
+
+    def test_capability_bounding_set_is_enough(self):
+        require_root(self)
+        setpriv = require_tool(self, "setpriv")
+        caps = self.value("Service", "CapabilityBoundingSet").split()
+        self.assertTrue(caps and all(c.startswith("CAP_") for c in caps), caps)
+        self.assertEqual(self.value("Service", "NoNewPrivileges"), "yes")
+        bounding = "-all," + ",".join("+" + c[4:].lower() for c in caps)
+        for backend in ("bpf", "audit"):
+            with self.subTest(backend=backend):
+                self.run_with_caps(setpriv, bounding, backend)
+
+    def run_with_caps(self, setpriv, bounding, backend):
+        base = self.tmpdir()
+        os.chmod(base, 0o755)
+        state = os.path.join(base, "state")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PROCSQL_")}
+        env.update(PROCSQL_STATE_DIR=state, PROCSQL_BACKEND=backend)
+        log = open(os.path.join(base, "procsqld.log"), "w+")
+        self.addCleanup(log.close)
+        p = subprocess.Popen([setpriv, "--bounding-set=" + bounding, "--inh-caps=-all", "--no-new-privs", "--",
+                              PROCSQLD], env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        self.addCleanup(lambda: p.poll() is None and (p.kill(), p.wait()))
+        deadline = time.monotonic() + 60
+        text = ""
+        while time.monotonic() < deadline and p.poll() is None:
+            log.seek(0)
+            text = log.read()
+            if "procsqld: ready" in text:
+                break
+            time.sleep(0.1)
+        self.assertIn("procsqld: ready: backend=" + backend, text)
+        with open("/proc/%d/status" % p.pid) as f:
+            bnd = [l for l in f if l.startswith("CapBnd:")][0].split()[1]
+        self.assertNotEqual(bnd, "000001ffffffffff", "setpriv did not narrow the bounding set")
+        m = marker()
+        subprocess.run([TRUE, m], check=True)
+        r = subprocess.run([SQLITE3, ":memory:", ".load " + EXTENSION,
+                            "SELECT path FROM process_events WHERE argv LIKE '%%%s%%' AND path = '%s'" % (m, TRUE)],
+                           env=dict(env, PROCSQL_MODE="attach"), capture_output=True, text=True, timeout=120)
+        self.assertEqual((r.returncode, r.stdout.strip()), (0, TRUE), r.stderr)
+        p.send_signal(signal.SIGTERM)
+        self.assertEqual(p.wait(timeout=60), 0)
+        log.seek(0)
+        self.assertIn("procsqld: stopped", log.read())
 
     def tmpdir(self):
         d = tempfile.mkdtemp(prefix="procsql-test-")
