@@ -8,9 +8,10 @@
 #   3. procsqld (from /usr/sbin, with the unit's environment; systemd is not
 #      PID 1 here) serves the README's query in the stock sqlite3 shell with
 #      `.load procsql` BY NAME, and `procsql query` (from /usr/bin) as a job;
-#   4. procsqld stops, the package is purged, and nothing is left: no procsql
-#      BPF program (bpftool prog), no procsql audit rule (auditctl -l), no unit
-#      file or enablement link, no group, no library, no state directory.
+#   4. procsqld stops, the package is purged, and nothing is left: none of
+#      the BPF programs procsqld held (bpftool prog), none of its audit rules
+#      (auditctl -l), no unit file or enablement link, no group, no library,
+#      no state directory.
 # Usage: package_test.sh BUILD_DIR
 set -euo pipefail
 build="$(cd "${1:?usage: package_test.sh BUILD_DIR}" && pwd)"
@@ -69,6 +70,10 @@ for _ in $(seq 600); do
 done
 grep -q '^procsqld: ready' "$work/procsqld.log" || fail "procsqld not ready in 60 s"
 [ "$(stat -c %G "$state/process_events.store")" = procsql ] || fail "the stores are not the procsql group's"
+# The BPF programs this procsqld holds (other processes may hold procsql's too).
+prog_ids="$(for f in /proc/"$daemon_pid"/fdinfo/*; do sed -n 's/^prog_id:[[:space:]]*//p' "$f" 2>/dev/null; done |
+	sort -u | tr '\n' ' ')"
+[ -n "$prog_ids" ] || fail "procsqld ($daemon_pid) holds no procsql BPF program"
 
 marker="pkg$$x$RANDOM"
 mkdir -p "$work/bin" && cp /bin/ls "$work/bin/ls"
@@ -82,13 +87,15 @@ out="$(PROCSQL_STATE_DIR="$state" /usr/bin/procsql query --db "$work/jobs.db" --
 [ "$out" = "$(printf 'path,cmdline\n%s,%s' "$work/bin/ls" "./ls $marker")" ] || fail "procsql query gave '$out'"
 
 echo "== stop and purge"
+daemon_pid_was="$daemon_pid"
 kill -TERM "$daemon_pid"
 wait "$daemon_pid" || fail "procsqld exited non-zero on SIGTERM: $(cat "$work/procsqld.log")"
 daemon_pid=""
 dpkg --purge procsql >"$work/purge.log" 2>&1 || { cat "$work/purge.log" >&2; fail "dpkg --purge"; }
-left="$(bpftool prog show 2>/dev/null | grep -c ' name procsql_' || true)"
-[ "$left" = 0 ] || fail "$left procsql BPF programs left after purge"
-if auditctl -l 2>/dev/null | grep -q 'key=procsql-'; then fail "procsql audit rules left after purge"; fi
+for id in $prog_ids; do
+	if bpftool prog show id "$id" >/dev/null 2>&1; then fail "BPF program $id of procsqld is left after purge"; fi
+done
+if auditctl -l 2>/dev/null | grep -q "key=procsql-$daemon_pid_was-"; then fail "procsqld's audit rules are left"; fi
 for f in /usr/lib/systemd/system/procsqld.service /etc/systemd/system/multi-user.target.wants/procsqld.service \
 	/usr/lib/x86_64-linux-gnu/libprocsql.so.1 /usr/lib/x86_64-linux-gnu/procsql.so /usr/sbin/procsqld /usr/bin/procsql \
 	/run/procsql /var/lib/procsql; do
