@@ -53,5 +53,54 @@ TEST(Config, EveryArenaSizeAcceptedMakesTheStores) {
 	EXPECT_EQ(accepted, multiples_of_64);
 }
 
+TEST(ConfigSettings, CodeOverridesTheEnvironmentWithTheSameChecks) {
+	ScopedEnv env("PROCSQL_CAPACITY", "5000");
+	Config c;
+	std::string error;
+	ASSERT_TRUE(Config::from_env(&c, &error)) << error;
+	EXPECT_EQ(c.capacity, 5000u);
+
+	ASSERT_TRUE(settings::set("PROCSQL_CAPACITY", "7000", &error)) << error;
+	ASSERT_TRUE(Config::from_env(&c, &error)) << error;
+	EXPECT_EQ(c.capacity, 7000u);
+	std::string value;
+	ASSERT_TRUE(settings::lookup("PROCSQL_CAPACITY", &value));
+	EXPECT_EQ(value, "7000");
+
+	// Refused as the variable would be, and nothing changes.
+	EXPECT_FALSE(settings::set("PROCSQL_CAPACITY", "3", &error));
+	EXPECT_NE(error.find("PROCSQL_CAPACITY must be a whole number from 16"), std::string::npos) << error;
+	ASSERT_TRUE(Config::from_env(&c, &error)) << error;
+	EXPECT_EQ(c.capacity, 7000u);
+	// Every refusal names the variable; an unknown name is refused too.
+	EXPECT_FALSE(settings::set("PROCSQL_ARGV_BYTES", "not-a-size", &error));
+	EXPECT_NE(error.find("PROCSQL_ARGV_BYTES"), std::string::npos) << error;
+	EXPECT_FALSE(settings::set("PROCSQL_NOT_A_SETTING", "1", &error));
+	EXPECT_NE(error.find("is not a procsql setting"), std::string::npos) << error;
+
+	// Removed: the environment's applies again.
+	ASSERT_TRUE(settings::set("PROCSQL_CAPACITY", nullptr, &error)) << error;
+	ASSERT_TRUE(Config::from_env(&c, &error)) << error;
+	EXPECT_EQ(c.capacity, 5000u);
+}
+
+TEST(ConfigSettings, EveryNameIsReadByTheConfiguration) {
+	// A name set to a bad value is refused by from_env: so each listed name
+	// is one the configuration really reads (PROCSQL_RUNC_ROOTS and
+	// PROCSQL_GROUP take any text; PROCSQL_STATE_DIR must be absolute).
+	size_t count = 0;
+	const char* const* names = settings::names(&count);
+	ASSERT_GT(count, 10u);
+	for (size_t i = 0; i < count; i++) {
+		const std::string name = names[i];
+		if (name == "PROCSQL_RUNC_ROOTS" || name == "PROCSQL_GROUP") {
+			continue;
+		}
+		std::string error;
+		EXPECT_FALSE(settings::set(name, "x?!", &error)) << name;
+		EXPECT_NE(error.find(name), std::string::npos) << name << ": " << error;
+	}
+}
+
 } // namespace
 } // namespace procsql
