@@ -15,6 +15,10 @@ PACKAGES=(
   systemd passwd
   # scheduled queries: the real cron daemon runs the README's crontab lines
   cron
+  # the Debian package (cpack's dpkg-shlibdeps; the maintainer scripts' tools)
+  dpkg-dev adduser init-system-helpers
+  # the example hosts: Go with Debian's cgo SQLite driver, built offline
+  golang-go golang-github-mattn-go-sqlite3-dev
   # the kernel matrix (tests/kernels): other kernels booted under qemu
   qemu-system-x86 cpio
 )
