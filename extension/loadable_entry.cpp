@@ -15,25 +15,34 @@ namespace {
 
 std::mutex g_api_mutex;
 
-// Every connection procsql serves comes from one SQLite in practice; the
-// table is set before the first registration and kept.
-bool use_api(const sqlite3_api_routines* api) {
+// The first SQLite that hands procsql its API table is the one it serves, for
+// the life of the process: a connection of another SQLite library is refused
+// (driving one SQLite's connection through another's table would corrupt it).
+// Once set, the table never changes, so the calls that read it need no lock.
+int use_api(const sqlite3_api_routines* api, char** err) {
 	if (api == nullptr) {
-		return false;
+		return SQLITE_MISUSE;
 	}
 	std::lock_guard<std::mutex> lock(g_api_mutex);
-	if (sqlite3_api != api) {
+	if (sqlite3_api == nullptr) {
 		sqlite3_api = api;
+	} else if (sqlite3_api != api) {
+		if (err) {
+			*err = api->mprintf("%s", "procsql: this process already serves procsql to another SQLite library; "
+			                          "one process can serve only one (the first that registered it)");
+		}
+		return SQLITE_ERROR;
 	}
-	return true;
+	return SQLITE_OK;
 }
 
 } // namespace
 
 extern "C" __attribute__((visibility("default"))) int sqlite3_procsql_init(sqlite3* db, char** err,
                                                                           const sqlite3_api_routines* api) {
-	if (!use_api(api)) {
-		return SQLITE_MISUSE;
+	const int rc = use_api(api, err);
+	if (rc != SQLITE_OK) {
+		return rc;
 	}
 	return procsql::register_all(db, err);
 }
@@ -42,14 +51,20 @@ extern "C" __attribute__((visibility("default"))) int procsql_register(sqlite3* 
 	if (db == nullptr) {
 		return SQLITE_MISUSE;
 	}
-	const sqlite3_api_routines* api = nullptr;
+	bool have = false;
 	{
 		std::lock_guard<std::mutex> lock(g_api_mutex);
-		api = sqlite3_api;
+		have = sqlite3_api != nullptr;
 	}
-	if (api == nullptr && !use_api(procsql::linked_sqlite_api())) {
-		// No SQLite to call: nothing can be said through it either.
-		return SQLITE_ERROR;
+	if (!have) {
+		const sqlite3_api_routines* linked = procsql::linked_sqlite_api();
+		if (linked == nullptr) {
+			return SQLITE_ERROR; // no SQLite to call, nor to say it through
+		}
+		const int rc = use_api(linked, err);
+		if (rc != SQLITE_OK) {
+			return rc;
+		}
 	}
 	return procsql::register_all(db, err);
 }
