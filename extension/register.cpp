@@ -69,5 +69,21 @@ int register_all_with(sqlite3* db, const CollectorRef& collector, char** err) {
 } // namespace procsql
 
 #ifdef SQLITE_CORE
-extern "C" int procsql_register(sqlite3* db, char** err) { return procsql::register_all(db, err); }
+#include "c_api.h"
+
+extern "C" int procsql_register(sqlite3* db, char** err) {
+	if (db == nullptr) {
+		procsql::set_last_error("procsql: procsql_register: no connection (db is NULL)");
+		return SQLITE_MISUSE;
+	}
+	char* msg = nullptr;
+	const int rc = procsql::register_all(db, &msg);
+	procsql::set_last_error(rc == SQLITE_OK ? "" : msg ? msg : "procsql: registration failed");
+	if (err) {
+		*err = msg;
+	} else {
+		sqlite3_free(msg);
+	}
+	return rc;
+}
 #endif

@@ -553,13 +553,9 @@ class HostProcessTest(ProcsqlTestCase):
         self.assertEqual(v["value.after_clear"], "1000")
         self.assertEqual(v["stat.capacity_env_again"], "1000")
 
-    # procsql.h: procsql_errmsg() is "the message of the last procsql_*
-    # call that failed on this thread", and "Errors are codes plus one-line
-    # messages". procsql_register's failures leave it empty (at 04e228b:
-    # loadable_entry.cpp never sets it), so a host that passes err = NULL
-    # cannot learn why. Remove expectedFailure once they set it.
-    @unittest.expectedFailure
     def test_failed_register_says_why_in_errmsg(self):
+        """procsql_errmsg() says why procsql_register failed, also when the
+        host passed err = NULL, and for a NULL connection."""
         v = self.c_api()
         self.assertIn("PROCSQL_MODE", v["errmsg.register_env_attach"])
         self.assertEqual(int(v["rc.register_env_attach_no_err"]), SQLITE_ERROR)
