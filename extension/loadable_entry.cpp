@@ -37,20 +37,6 @@ int use_api(const sqlite3_api_routines* api, char** err) {
 	return SQLITE_OK;
 }
 
-// The registration, with its failure kept as this thread's last error
-// (procsql_errmsg) whether or not the caller asked for the message.
-int register_reporting(sqlite3* db, char** err) {
-	char* msg = nullptr;
-	const int rc = procsql::register_all(db, &msg);
-	procsql::set_last_error(rc == SQLITE_OK ? "" : msg ? msg : "procsql: registration failed");
-	if (err) {
-		*err = msg;
-	} else {
-		sqlite3_free(msg);
-	}
-	return rc;
-}
-
 } // namespace
 
 extern "C" __attribute__((visibility("default"))) int sqlite3_procsql_init(sqlite3* db, char** err,
@@ -59,13 +45,12 @@ extern "C" __attribute__((visibility("default"))) int sqlite3_procsql_init(sqlit
 	if (rc != SQLITE_OK) {
 		return rc;
 	}
-	return register_reporting(db, err);
+	return procsql::register_reporting(db, err);
 }
 
 extern "C" __attribute__((visibility("default"))) int procsql_register(sqlite3* db, char** err) {
 	if (db == nullptr) {
-		procsql::set_last_error("procsql: procsql_register: no connection (db is NULL)");
-		return SQLITE_MISUSE;
+		return procsql::register_reporting(db, err); // says so
 	}
 	bool have = false;
 	{
@@ -90,5 +75,5 @@ extern "C" __attribute__((visibility("default"))) int procsql_register(sqlite3* 
 			return rc;
 		}
 	}
-	return register_reporting(db, err);
+	return procsql::register_reporting(db, err);
 }

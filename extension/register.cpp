@@ -3,6 +3,7 @@
 #include <new>
 #include <string>
 
+#include "c_api.h"
 #include "collector.h"
 #include "job_sql.h"
 #include "register.h"
@@ -66,19 +67,14 @@ int register_all_with(sqlite3* db, const CollectorRef& collector, char** err) {
 	}
 }
 
-} // namespace procsql
-
-#ifdef SQLITE_CORE
-#include "c_api.h"
-
-extern "C" int procsql_register(sqlite3* db, char** err) {
+int register_reporting(sqlite3* db, char** err) {
 	if (db == nullptr) {
-		procsql::set_last_error("procsql: procsql_register: no connection (db is NULL)");
+		set_last_error("procsql: procsql_register: no connection (db is NULL)");
 		return SQLITE_MISUSE;
 	}
 	char* msg = nullptr;
-	const int rc = procsql::register_all(db, &msg);
-	procsql::set_last_error(rc == SQLITE_OK ? "" : msg ? msg : "procsql: registration failed");
+	const int rc = register_all(db, &msg);
+	set_last_error(rc == SQLITE_OK ? "" : msg ? msg : "procsql: registration failed");
 	if (err) {
 		*err = msg;
 	} else {
@@ -86,4 +82,9 @@ extern "C" int procsql_register(sqlite3* db, char** err) {
 	}
 	return rc;
 }
+
+} // namespace procsql
+
+#ifdef SQLITE_CORE
+extern "C" int procsql_register(sqlite3* db, char** err) { return procsql::register_reporting(db, err); }
 #endif
