@@ -6,6 +6,7 @@
 #include <new>
 #include <string>
 
+#include "c_api.h"
 #include "collector.h"
 #include "config.h"
 #include "procsql.h"
@@ -18,11 +19,7 @@ namespace {
 thread_local std::string t_errmsg;
 
 int fail(int rc, const std::string& what) {
-	try {
-		t_errmsg = "procsql: " + what;
-	} catch (...) {
-		t_errmsg.clear();
-	}
+	procsql::set_last_error("procsql: " + what);
 	return rc;
 }
 
@@ -32,6 +29,14 @@ int ok() {
 }
 
 } // namespace
+
+void procsql::set_last_error(const std::string& message) noexcept {
+	try {
+		t_errmsg = message;
+	} catch (...) {
+		t_errmsg.clear();
+	}
+}
 
 extern "C" {
 
@@ -53,7 +58,9 @@ int procsql_config_set(const char* name, const char* value) {
 		    },
 		    &error);
 		if (!done) {
-			return fail(refused_by_value ? SQLITE_ERROR : SQLITE_MISUSE, std::string(name) + ": " + error);
+			// A refused value's message names its variable already.
+			return fail(refused_by_value ? SQLITE_ERROR : SQLITE_MISUSE,
+			            refused_by_value ? error : std::string(name) + " cannot change now: " + error);
 		}
 		return ok();
 	} catch (const std::bad_alloc&) {

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <new>
 
+#include "c_api.h"
 #include "register.h"
 #include "sqlite_bootstrap.h"
 
@@ -44,12 +45,12 @@ extern "C" __attribute__((visibility("default"))) int sqlite3_procsql_init(sqlit
 	if (rc != SQLITE_OK) {
 		return rc;
 	}
-	return procsql::register_all(db, err);
+	return procsql::register_reporting(db, err);
 }
 
 extern "C" __attribute__((visibility("default"))) int procsql_register(sqlite3* db, char** err) {
 	if (db == nullptr) {
-		return SQLITE_MISUSE;
+		return procsql::register_reporting(db, err); // says so
 	}
 	bool have = false;
 	{
@@ -59,12 +60,20 @@ extern "C" __attribute__((visibility("default"))) int procsql_register(sqlite3* 
 	if (!have) {
 		const sqlite3_api_routines* linked = procsql::linked_sqlite_api();
 		if (linked == nullptr) {
-			return SQLITE_ERROR; // no SQLite to call, nor to say it through
+			procsql::set_last_error("procsql: procsql_register: no SQLite library could be found to call");
+			return SQLITE_ERROR;
 		}
-		const int rc = use_api(linked, err);
+		char* msg = nullptr;
+		const int rc = use_api(linked, &msg);
 		if (rc != SQLITE_OK) {
+			procsql::set_last_error(msg ? msg : "procsql: procsql_register: refused");
+			if (err) {
+				*err = msg;
+			} else if (msg) {
+				linked->free(msg);
+			}
 			return rc;
 		}
 	}
-	return procsql::register_all(db, err);
+	return procsql::register_reporting(db, err);
 }

@@ -3,6 +3,7 @@
 #include <new>
 #include <string>
 
+#include "c_api.h"
 #include "collector.h"
 #include "job_sql.h"
 #include "register.h"
@@ -66,8 +67,24 @@ int register_all_with(sqlite3* db, const CollectorRef& collector, char** err) {
 	}
 }
 
+int register_reporting(sqlite3* db, char** err) {
+	if (db == nullptr) {
+		set_last_error("procsql: procsql_register: no connection (db is NULL)");
+		return SQLITE_MISUSE;
+	}
+	char* msg = nullptr;
+	const int rc = register_all(db, &msg);
+	set_last_error(rc == SQLITE_OK ? "" : msg ? msg : "procsql: registration failed");
+	if (err) {
+		*err = msg;
+	} else {
+		sqlite3_free(msg);
+	}
+	return rc;
+}
+
 } // namespace procsql
 
 #ifdef SQLITE_CORE
-extern "C" int procsql_register(sqlite3* db, char** err) { return procsql::register_all(db, err); }
+extern "C" int procsql_register(sqlite3* db, char** err) { return procsql::register_reporting(db, err); }
 #endif
