@@ -15,7 +15,7 @@
 #include <linux/types.h>
 #endif
 
-#define PROCSQL_ABI_VERSION 1
+#define PROCSQL_ABI_VERSION 2
 
 /* A path walked in the kernel is kept whole up to this many bytes (PATH_MAX). */
 #define PROCSQL_PATH_MAX 4096
@@ -33,12 +33,39 @@
  * (exe_memo.bpf.h; the map allocates per entry, not up front). */
 #define PROCSQL_EXE_MEMO_HASH_MAX 131072
 
+/* The hard ceiling of PROCSQL_ENV_BYTES, the bytes of environment looked at. */
+#define PROCSQL_ENV_MAX (256 * 1024)
+/* Variables of PROCSQL_ENV, and the longest name (with its '=' it fills
+ * the eight 8-byte words the kernel compares). */
+#define PROCSQL_ENV_NAMES_MAX 32
+#define PROCSQL_ENV_NAME_MAX 63
+/* Environment variables looked at per exec: with bpf_loop, and with the
+ * bounded loop of kernels before 5.17 (more would make the verifier's work
+ * too large there). An environment with more sets env_truncated. */
+#define PROCSQL_ENV_VARS_LOOP 1024
+#define PROCSQL_ENV_VARS_BOUNDED 128
+
+/* The head of the environment filter's per-CPU buffer (env_filter.bpf.h):
+ * not sent, but user space sizes the buffer from it. */
+struct procsql_env_state {
+	__u64 env_start; /* user address of the first string */
+	__u64 env_total; /* env_end - env_start */
+	__u32 env_len;   /* bytes read into area (at most env_max) */
+	__u32 nvars;     /* pointers read */
+	__u32 i;         /* the next variable */
+	__u32 out_len;   /* bytes of the matches in out */
+	__u32 truncated;
+	__u32 nptrs;     /* pointers read: nvars, plus one when more variables follow */
+	__u64 ptrs[PROCSQL_ENV_VARS_LOOP + 1];
+};
+
 /* Bytes of an exec record's strings in front of argv: four paths (each may
  * carry a " (deleted)" suffix) and the tty name. */
 #define PROCSQL_PATHS_AREA (4 * (PROCSQL_PATH_MAX + 16) + PROCSQL_TTY_MAX)
-/* The largest exec record for a given argv bound. */
-#define PROCSQL_EXEC_RECORD_MAX(argv_bound) \
-	(sizeof(struct procsql_exec_event) + PROCSQL_PATHS_AREA + (argv_bound))
+/* The largest exec record for given argv and environment bounds (the
+ * allowlisted variables are at most the environment looked at). */
+#define PROCSQL_EXEC_RECORD_MAX(argv_bound, env_bound) \
+	(sizeof(struct procsql_exec_event) + PROCSQL_PATHS_AREA + (argv_bound) + (env_bound))
 
 enum procsql_event_kind {
 	PROCSQL_EVENT_EXEC = 1,
@@ -61,6 +88,17 @@ enum procsql_exec_flags {
 	PROCSQL_EXEC_HAS_PARENT_PATH = 1u << 8, /* parent has an mm (not a kthread) */
 	PROCSQL_EXEC_VIA_EXECVEAT = 1u << 9,  /* the exec was an execveat(2) */
 	PROCSQL_EXEC_HAS_CWD = 1u << 10,
+	PROCSQL_EXEC_ENV_TRUNCATED = 1u << 11,  /* environment longer than the bound */
+	PROCSQL_EXEC_ENV_UNREADABLE = 1u << 12, /* environment not read (or not laid out as ELF does) */
+	PROCSQL_EXEC_ENV_OFF = 1u << 13,        /* PROCSQL_ENV names no variable */
+	PROCSQL_EXEC_NO_SECCOMP = 1u << 14,     /* kernel without seccomp: the mode reads disabled */
+};
+
+/* procsql_exec_event.exe_upper */
+enum procsql_exe_layer {
+	PROCSQL_LAYER_NOT_UPPER = 0, /* not on overlay, or on one of its lower layers */
+	PROCSQL_LAYER_UPPER = 1,     /* on the overlay's writable upper layer */
+	PROCSQL_LAYER_UNKNOWN = 2,   /* on overlay, but its inode could not be read */
 };
 
 /* Counters kept in the kernel (a per-CPU array summed by user space). */
@@ -180,8 +218,10 @@ struct procsql_process_record {
 	__u64 start_boot_ns;
 	__u64 cgroup_id;
 	__u32 pid, ppid, uid;
-	__u32 flags; /* enum procsql_exec_flags: HAS_TTY, HAS_CWD, HAS_PARENT_PATH (= has an exe), *_TRUNCATED */
+	__u32 flags; /* enum procsql_exec_flags: HAS_TTY, HAS_CWD, HAS_PARENT_PATH (= has an exe), *_TRUNCATED, NO_SECCOMP */
 	__u16 path_len, cwd_len, tty_len, reserved0;
+	__u64 cap_effective, cap_permitted, cap_ambient, cap_bounding;
+	__u8 seccomp_mode, no_new_privs, reserved1[6];
 	char comm[16];
 	/* then: path, cwd, tty */
 };
@@ -205,14 +245,23 @@ struct procsql_exec_event {
 	__u32 mode, owner_uid, owner_gid;
 	__u32 mnt_ns, pid_ns; /* namespace inode numbers */
 	__u32 argc;        /* the true argument count */
-	__u32 reserved2;
+	__u32 envc;        /* the true count of environment variables */
 	__u32 flags;       /* enum procsql_exec_flags */
 	__u32 argv_len;
 	__u16 path_len, filename_len, cwd_len, parent_path_len;
 	__u16 tty_len, reserved0;
-	__u32 reserved1;
+	__u32 env_len;     /* bytes of the allowlisted variables, each "NAME=value\0" */
+	/* Privileges after the exec: capability sets as one 64-bit word each
+	 * (kernel_cap_t was two 32-bit words before 6.3, one 64-bit word since:
+	 * the same 8 bytes on a little-endian machine). */
+	__u64 cap_effective, cap_permitted, cap_ambient, cap_bounding;
+	__u64 exe_fs_magic; /* s_magic of the executed file's super block */
+	__u8 seccomp_mode;  /* SECCOMP_MODE_DISABLED/STRICT/FILTER */
+	__u8 no_new_privs;
+	__u8 exe_upper;     /* enum procsql_exe_layer */
+	__u8 reserved3[5];
 	char comm[16];
-	/* then: path, filename, cwd, parent_path, tty, argv */
+	/* then: path, filename, cwd, parent_path, tty, argv, env */
 };
 
 #endif /* PROCSQL_EVENT_ABI_H */

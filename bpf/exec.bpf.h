@@ -20,18 +20,20 @@
  * frozen value, which bounds the argv copy. */
 const volatile __u32 argv_max = 16384;
 
+#include "env_filter.bpf.h"
+
 #define PROCSQL_DELETED_SUFFIX " (deleted)"
 #define PROCSQL_DELETED_LEN 10
 
 struct procsql_exec_scratch {
 	struct procsql_exec_event ev;
-	char data[PROCSQL_PATHS_AREA + PROCSQL_ARGV_MAX];
+	char data[PROCSQL_PATHS_AREA + PROCSQL_ARGV_MAX + 2 * PROCSQL_ENV_MAX];
 };
 
 /* One assembly buffer per CPU. A plain array indexed by CPU, because a per-CPU
  * array's values are limited to 32 KiB. User space sets max_entries to the
- * number of possible CPUs and value_size to PROCSQL_EXEC_RECORD_MAX(argv_max),
- * so memory follows the configured bound (no BTF value type, so the size can
+ * number of possible CPUs and value_size to PROCSQL_EXEC_RECORD_MAX(argv_max,
+ * 2 * (env_mask + 1)), so memory follows the configured bounds (no BTF value type, so the size can
  * change). The verifier proves every access against that size, knowing
  * argv_max. Sharing a buffer per CPU is safe: raw tracepoints run with
  * preemption disabled and the kernel refuses to re-enter a running program on
@@ -132,6 +134,58 @@ static __always_inline bool procsql_was_execveat(__u32 tid, struct linux_binprm 
 	return false;
 }
 
+#define PROCSQL_OVERLAYFS_MAGIC 0x794c7630
+
+/*
+ * Whether the executed file is on an overlay's writable upper layer. An
+ * overlay inode is the vfs_inode member of struct ovl_inode, immediately
+ * followed by __upperdentry (the same from 4.19 to 6.18; Falco relies on it
+ * too). The size of struct inode comes from the kernel's BTF, so nothing here
+ * needs the overlay module's BTF, which is absent until the module loads.
+ */
+static __always_inline void procsql_exe_layer(struct procsql_exec_event *ev, struct inode *inode)
+{
+	ev->exe_fs_magic = BPF_CORE_READ(inode, i_sb, s_magic);
+	ev->exe_upper = PROCSQL_LAYER_NOT_UPPER;
+	if (ev->exe_fs_magic != PROCSQL_OVERLAYFS_MAGIC)
+		return;
+	__u64 upper = 0;
+	if (bpf_probe_read_kernel(&upper, sizeof(upper),
+				  (char *)inode + bpf_core_type_size(struct inode)) != 0)
+		ev->exe_upper = PROCSQL_LAYER_UNKNOWN;
+	else if (upper)
+		ev->exe_upper = PROCSQL_LAYER_UPPER;
+}
+
+/* Capabilities, no_new_privs and seccomp as the exec left them. */
+static __always_inline void procsql_privileges(struct task_struct *task, const struct cred *cred,
+					       __u64 *caps /* effective, permitted, ambient, bounding */,
+					       __u8 *seccomp_mode, __u8 *no_new_privs, __u32 *flags)
+{
+	/* struct cred keeps the five sets back to back (inheritable, permitted,
+	 * effective, bset, ambient), 8 bytes each on every kernel: one read. */
+	__u64 set[5] = {};
+	if (bpf_core_field_offset(struct cred, cap_ambient) -
+		    bpf_core_field_offset(struct cred, cap_inheritable) == 32) {
+		bpf_probe_read_kernel(set, sizeof(set), &cred->cap_inheritable);
+	} else {
+		bpf_core_read(&set[1], 8, &cred->cap_permitted);
+		bpf_core_read(&set[2], 8, &cred->cap_effective);
+		bpf_core_read(&set[3], 8, &cred->cap_bset);
+		bpf_core_read(&set[4], 8, &cred->cap_ambient);
+	}
+	caps[0] = set[2];
+	caps[1] = set[1];
+	caps[2] = set[4];
+	caps[3] = set[3];
+	/* PFA_NO_NEW_PRIVS is bit 0 of task->atomic_flags. */
+	*no_new_privs = BPF_CORE_READ(task, atomic_flags) & 1;
+	if (bpf_core_field_exists(task->seccomp))
+		*seccomp_mode = BPF_CORE_READ(task, seccomp.mode);
+	else
+		*flags |= PROCSQL_EXEC_NO_SECCOMP;
+}
+
 static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t old_pid,
 						struct linux_binprm *bprm, bool use_loop)
 {
@@ -166,6 +220,9 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 	ev->euid = BPF_CORE_READ(cred, euid.val);
 	ev->gid = BPF_CORE_READ(cred, gid.val);
 	ev->egid = BPF_CORE_READ(cred, egid.val);
+	ev->seccomp_mode = 0;
+	procsql_privileges(task, cred, &ev->cap_effective, &ev->seccomp_mode, &ev->no_new_privs,
+			   &ev->flags);
 	if (bpf_core_field_exists(task->loginuid)) {
 		ev->loginuid = BPF_CORE_READ(task, loginuid.val);
 		ev->sessionid = BPF_CORE_READ(task, sessionid);
@@ -188,6 +245,7 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 	ev->owner_uid = BPF_CORE_READ(inode, i_uid.val);
 	ev->owner_gid = BPF_CORE_READ(inode, i_gid.val);
 	ev->inode = BPF_CORE_READ(inode, i_ino);
+	procsql_exe_layer(ev, inode);
 
 	struct fs_struct *fs = BPF_CORE_READ(task, fs);
 	__u32 off = 0;
@@ -281,8 +339,25 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 	ev->argv_len = argv_len;
 	off += argv_len;
 
+	/* The allowlisted environment variables (env_filter.bpf.h). */
+	__u32 envc = 0;
+	__u32 env_len = 0;
+	struct procsql_env_scratch *es = procsql_env_capture(mm, bprm, cpu, &ev->flags, &envc, use_loop);
+	ev->envc = envc;
+	if (es) {
+		env_len = es->st.out_len;
+		if (env_len > env_max || env_len > env_mask) {
+			env_len = 0; /* cannot happen: the filter keeps within the bound */
+			ev->flags |= PROCSQL_EXEC_ENV_TRUNCATED;
+		}
+		if (env_len)
+			bpf_probe_read_kernel(&data[off], env_len & env_mask, es->data);
+	}
+	ev->env_len = env_len;
+	off += env_len;
+
 	__u64 size = sizeof(*ev) + off;
-	if (size > PROCSQL_EXEC_RECORD_MAX(bound)) {
+	if (size > PROCSQL_EXEC_RECORD_MAX(bound, env_max)) {
 		procsql_count(PROCSQL_CNT_EXEC_TOO_LARGE);
 		return 0;
 	}

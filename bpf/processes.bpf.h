@@ -42,7 +42,9 @@ static __always_inline int procsql_handle_task(struct bpf_iter__task *ctx, bool 
 	r->pid = task->tgid;
 	r->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	r->start_boot_ns = task->start_boottime;
-	r->uid = BPF_CORE_READ(task, cred, uid.val);
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+	r->uid = BPF_CORE_READ(cred, uid.val);
+	procsql_privileges(task, cred, &r->cap_effective, &r->seccomp_mode, &r->no_new_privs, &r->flags);
 	r->cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
 	bpf_probe_read_kernel_str(r->comm, sizeof(r->comm), task->comm);
 

@@ -433,6 +433,8 @@ std::vector<StatRow> Collector::stats() const {
 		source_->append_stats(&rows, own);
 	}
 	integer("argv_bytes", config_.argv_bytes);
+	text("env_names", config_.env_text());
+	integer("env_bytes", config_.env_bytes);
 	integer("threads", config_.threads ? 1 : 0);
 	text("container_map.cgroup2_root", containers_->cgroup2_root());
 	integer("container_map.cgroups_known", containers_->cgroups_known());

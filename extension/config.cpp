@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <algorithm>
+#include <cctype>
 #include <initializer_list>
 #include <map>
 #include <mutex>
@@ -78,7 +80,8 @@ const char* const kNames[] = {"PROCSQL_BACKEND",     "PROCSQL_BPF_EXE_MEMO",    
                               "PROCSQL_CAPACITY",    "PROCSQL_ARGV_BYTES",      "PROCSQL_ARENA_BYTES",
                               "PROCSQL_RINGBUF_BYTES", "PROCSQL_BPF_NO_LOOP",   "PROCSQL_THREADS",
                               "PROCSQL_CONTAINER_GRACE", "PROCSQL_DEBUG",       "PROCSQL_RUNC_ROOTS",
-                              "PROCSQL_STATE_DIR",   "PROCSQL_GROUP"};
+                              "PROCSQL_STATE_DIR",   "PROCSQL_GROUP",          "PROCSQL_ENV",
+                              "PROCSQL_ENV_BYTES"};
 
 std::mutex g_overrides_mutex;
 std::map<std::string, std::string> g_overrides;
@@ -158,7 +161,65 @@ bool read_choice(const char* name, std::initializer_list<std::pair<const char*, 
 	return false;
 }
 
+// PROCSQL_ENV: names of environment variables, comma-separated. Each must be
+// a plain variable name the kernel filter can compare (letters, digits, '_',
+// at most PROCSQL_ENV_NAME_MAX bytes), at most PROCSQL_ENV_NAMES_MAX of them.
+bool read_env_names(std::vector<std::string>* out, std::string* error) {
+	const std::optional<std::string> raw = value_of("PROCSQL_ENV");
+	if (!raw) {
+		return true;
+	}
+	std::vector<std::string> names;
+	size_t at = 0;
+	while (at <= raw->size()) {
+		size_t comma = raw->find(',', at);
+		if (comma == std::string::npos) {
+			comma = raw->size();
+		}
+		std::string name = raw->substr(at, comma - at);
+		while (!name.empty() && name.back() == ' ') name.pop_back();
+		while (!name.empty() && name.front() == ' ') name.erase(0, 1);
+		at = comma + 1;
+		if (name.empty()) {
+			continue;
+		}
+		bool plain = name.size() <= PROCSQL_ENV_NAME_MAX;
+		for (char ch : name) {
+			plain = plain && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '_');
+		}
+		if (!plain) {
+			*error = "PROCSQL_ENV must list variable names (letters, digits and '_', at most " +
+			         std::to_string(PROCSQL_ENV_NAME_MAX) + " bytes each) separated by commas, got '" + name + "'";
+			return false;
+		}
+		if (std::find(names.begin(), names.end(), name) == names.end()) {
+			names.push_back(name);
+		}
+	}
+	if (names.size() > PROCSQL_ENV_NAMES_MAX) {
+		*error = "PROCSQL_ENV names " + std::to_string(names.size()) + " variables; at most " +
+		         std::to_string(PROCSQL_ENV_NAMES_MAX) + " are kept";
+		return false;
+	}
+	*out = std::move(names);
+	return true;
+}
+
 } // namespace
+
+std::vector<std::string> Config::default_env_names() {
+	return {"LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "LD_DEBUG", "PYTHONPATH", "PERL5LIB",
+	        "NODE_OPTIONS", "BASH_ENV", "ENV", "HISTFILE", "SSH_CONNECTION", "SUDO_USER"};
+}
+
+std::string Config::env_text() const {
+	std::string text;
+	for (const std::string& n : env_names) {
+		text += text.empty() ? "" : ",";
+		text += n;
+	}
+	return text;
+}
 
 bool Config::from_env(Config* out, std::string* error) {
 	Config c;
@@ -176,6 +237,12 @@ bool Config::from_env(Config* out, std::string* error) {
 		return false;
 	}
 	uint64_t argv = c.argv_bytes;
+	uint64_t env_bytes = c.env_bytes;
+	if (!read_size("PROCSQL_ENV_BYTES", 4096, PROCSQL_ENV_MAX, &env_bytes, error) ||
+	    !read_env_names(&c.env_names, error)) {
+		return false;
+	}
+	c.env_bytes = uint32_t(env_bytes);
 	if (!read_size("PROCSQL_CAPACITY", 16, 1ull << 30, &c.capacity, error) ||
 	    !read_size("PROCSQL_ARGV_BYTES", 256, PROCSQL_ARGV_MAX, &argv, error) ||
 	    !read_size("PROCSQL_ARENA_BYTES", 1ull << 20, 1ull << 40, &c.arena_bytes, error) ||
@@ -222,10 +289,11 @@ bool Config::from_env(Config* out, std::string* error) {
 	// The arena must hold many of the largest rows, or a single big exec would
 	// evict most of the table. Four is the floor; the store refuses any row
 	// larger than half the arena.
-	const uint64_t largest_row = PROCSQL_PATHS_AREA + c.argv_bytes;
+	const uint64_t largest_row = PROCSQL_PATHS_AREA + c.argv_bytes + c.env_bytes;
 	if (c.arena_bytes < 4 * largest_row) {
 		*error = "PROCSQL_ARENA_BYTES (" + std::to_string(c.arena_bytes) + ") must be at least 4 times the largest row (" +
-		         std::to_string(largest_row) + " bytes with PROCSQL_ARGV_BYTES=" + std::to_string(c.argv_bytes) + ")";
+		         std::to_string(largest_row) + " bytes with PROCSQL_ARGV_BYTES=" + std::to_string(c.argv_bytes) +
+		         " and PROCSQL_ENV_BYTES=" + std::to_string(c.env_bytes) + ")";
 		return false;
 	}
 	*out = c;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace procsql {
 
@@ -27,6 +28,10 @@ struct Config {
 	uint64_t capacity = 100000;                       // PROCSQL_CAPACITY, rows per table
 	uint64_t arena_bytes = 32ull << 20;               // PROCSQL_ARENA_BYTES, per table
 	uint32_t argv_bytes = 16384;                      // PROCSQL_ARGV_BYTES
+	// PROCSQL_ENV: the environment variables process_events.env keeps, by name
+	// (comma-separated in the variable; empty: none, env is NULL).
+	std::vector<std::string> env_names = default_env_names();
+	uint32_t env_bytes = 32768;                       // PROCSQL_ENV_BYTES: environment looked at
 	uint64_t ringbuf_bytes = 16ull << 20;             // PROCSQL_RINGBUF_BYTES
 	bool bpf_no_loop = false;                         // PROCSQL_BPF_NO_LOOP=1
 	ExeMemoChoice exe_memo = ExeMemoChoice::automatic; // PROCSQL_BPF_EXE_MEMO
@@ -40,6 +45,13 @@ struct Config {
 	ModeChoice mode = ModeChoice::automatic;          // PROCSQL_MODE
 	std::string state_dir = "/run/procsql";           // PROCSQL_STATE_DIR: procsqld's stores
 	std::string group;                                // PROCSQL_GROUP: procsqld's files readable to it
+
+	// The names PROCSQL_ENV has when unset: variables that inject code or
+	// redirect a program (loader, interpreters, shells) and say where a
+	// session came from.
+	static std::vector<std::string> default_env_names();
+	// env_names joined by commas, as PROCSQL_ENV spells them.
+	std::string env_text() const;
 
 	// Reads every PROCSQL_* setting (settings::lookup: code, then the
 	// environment). On a bad value returns false with a one-line message

@@ -16,6 +16,11 @@ struct LiveProcess {
 	int64_t start_time = 0; // Unix ns, the same value process_events.start_time has
 	uint64_t cgroup_id = 0;
 	bool has_path = false, has_cwd = false, has_tty = false, path_truncated = false;
+	// Privileges (as process_events has them after an exec); has_privileges
+	// false when they could not be read.
+	bool has_privileges = false;
+	uint8_t seccomp = 0, no_new_privs = 0; // ExecSeccomp, 0/1
+	uint64_t cap_effective = 0, cap_permitted = 0, cap_ambient = 0, cap_bounding = 0;
 	std::string path, cwd, tty; // tty: the kernel's name ("pts3")
 	std::string argv;           // raw: arguments separated by NUL
 };

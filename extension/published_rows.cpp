@@ -21,7 +21,8 @@ bool damaged(const char* what, std::string* error) {
 }
 
 uint64_t flags(const LiveProcess& p) {
-	return (p.has_path ? 1 : 0) | (p.has_cwd ? 2 : 0) | (p.has_tty ? 4 : 0) | (p.path_truncated ? 8 : 0);
+	return (p.has_path ? 1 : 0) | (p.has_cwd ? 2 : 0) | (p.has_tty ? 4 : 0) | (p.path_truncated ? 8 : 0) |
+	       (p.has_privileges ? 16 : 0);
 }
 
 } // namespace
@@ -36,6 +37,11 @@ std::string encode_processes(const std::vector<LiveProcess>& processes, const st
 		w.i64(p.start_time);
 		w.u64(p.cgroup_id);
 		w.u64(flags(p));
+		w.u64(p.cap_effective);
+		w.u64(p.cap_permitted);
+		w.u64(p.cap_ambient);
+		w.u64(p.cap_bounding);
+		w.u64(uint64_t(p.seccomp) | uint64_t(p.no_new_privs) << 8);
 		w.str(p.path);
 		w.str(p.cwd);
 		w.str(p.tty);
@@ -54,10 +60,11 @@ bool decode_processes(const std::string& payload, uint64_t rows, std::vector<Liv
 	for (uint64_t i = 0; i < rows; i++) {
 		LiveProcess p;
 		int64_t pid = 0, parent = 0;
-		uint64_t uid = 0, f = 0;
+		uint64_t uid = 0, f = 0, modes = 0;
 		std::string container;
 		if (!r.i64(&pid) || !r.i64(&parent) || !r.u64(&uid) || !r.i64(&p.start_time) || !r.u64(&p.cgroup_id) ||
-		    !r.u64(&f) || !r.str(&p.path) || !r.str(&p.cwd) || !r.str(&p.tty) || !r.str(&p.argv) ||
+		    !r.u64(&f) || !r.u64(&p.cap_effective) || !r.u64(&p.cap_permitted) || !r.u64(&p.cap_ambient) ||
+		    !r.u64(&p.cap_bounding) || !r.u64(&modes) || !r.str(&p.path) || !r.str(&p.cwd) || !r.str(&p.tty) || !r.str(&p.argv) ||
 		    !r.str(&container)) {
 			return damaged("processes", error);
 		}
@@ -68,6 +75,9 @@ bool decode_processes(const std::string& payload, uint64_t rows, std::vector<Liv
 		p.has_cwd = f & 2;
 		p.has_tty = f & 4;
 		p.path_truncated = f & 8;
+		p.has_privileges = f & 16;
+		p.seccomp = uint8_t(modes);
+		p.no_new_privs = uint8_t(modes >> 8);
 		processes->push_back(std::move(p));
 		containers->push_back(std::move(container));
 	}

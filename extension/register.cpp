@@ -59,6 +59,9 @@ int register_all_with(sqlite3* db, const CollectorRef& collector, char** err) {
 				return fail(err, rc, std::string("cannot register ") + t.name + ": " + sqlite3_errmsg(db));
 			}
 		}
+		if (const int rc = register_scalar_functions(db); rc != SQLITE_OK) {
+			return fail(err, rc, std::string("cannot register procsql_caps_text: ") + sqlite3_errmsg(db));
+		}
 		return jobs::register_job_sql(db, collector, err);
 	} catch (const std::bad_alloc&) {
 		return fail(err, SQLITE_NOMEM, "out of memory");

@@ -117,6 +117,8 @@ std::string collector_settings(const Config& config) {
 	line("PROCSQL_CAPACITY", std::to_string(config.capacity));
 	line("PROCSQL_ARENA_BYTES", std::to_string(config.arena_bytes));
 	line("PROCSQL_ARGV_BYTES", std::to_string(config.argv_bytes));
+	line("PROCSQL_ENV", config.env_text());
+	line("PROCSQL_ENV_BYTES", std::to_string(config.env_bytes));
 	line("PROCSQL_RINGBUF_BYTES", std::to_string(config.ringbuf_bytes));
 	line("PROCSQL_BPF_NO_LOOP", config.bpf_no_loop ? "1" : "0");
 	line("PROCSQL_BPF_EXE_MEMO", exe_memo_choice_name(config.exe_memo));

@@ -175,6 +175,28 @@ std::string argv_json(std::string_view raw) {
   return out;
 }
 
+std::string env_json(std::string_view raw) {
+  std::string out;
+  out.reserve(raw.size() + 16);
+  out += '{';
+  std::vector<std::string_view> seen;
+  for (std::string_view var : split_argv(raw)) {
+    const std::size_t eq = var.find('=');
+    if (eq == std::string_view::npos) continue;
+    const std::string_view name = var.substr(0, eq);
+    bool repeated = false;
+    for (std::string_view s : seen) repeated = repeated || s == name;
+    if (repeated) continue;
+    seen.push_back(name);
+    if (seen.size() > 1) out += ',';
+    append_json_string(out, name);
+    out += ':';
+    append_json_string(out, var.substr(eq + 1));
+  }
+  out += '}';
+  return out;
+}
+
 std::string tty_name(std::string_view kernel_name) {
   // devpts names its ttys "pts" + index; only that exact shape is rewritten.
   constexpr std::string_view kPts = "pts";

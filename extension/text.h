@@ -59,6 +59,12 @@ void cmdline_into(std::string_view raw, std::string* out);
 // Empty `raw` gives "[]". Accepted by SQLite's json_valid().
 std::string argv_json(std::string_view raw);
 
+// Environment variables ("NAME=value", each ending in NUL, as the kernel
+// filter keeps them) as a JSON object, names and values exact per the
+// convention above. A name given twice keeps its first value (what getenv
+// returns); an entry without '=' is skipped. Empty `raw` gives "{}".
+std::string env_json(std::string_view raw);
+
 // A kernel tty_struct name as `ps` shows it: pty slaves are named "ptsN" in
 // the kernel but live at /dev/pts/N, so "pts3" -> "pts/3"; anything else
 // ("tty1", "ttyS0", "console") is unchanged; empty stays empty.

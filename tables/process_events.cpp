@@ -2,6 +2,7 @@
 // event_table.h for what every event table shares).
 #include "event_table.h"
 #include "exec_event.h"
+#include "privileges.h"
 
 namespace procsql {
 
@@ -26,9 +27,26 @@ struct ProcessEvents {
 		    {kExecTty, "tty", {col::tty, -1}},
 		    {kExecArgv, "argv", {col::argv, col::cmdline}},
 		    {kExecContainerId, "container_id", {col::container_id, -1}},
+		    {kExecEnv, "env", {col::env, -1}},
 		};
 		*count = sizeof(uses) / sizeof(uses[0]);
 		return uses;
+	}
+
+	static void privilege_column(const ExecRow& r, sqlite3_context* ctx, int column) {
+		switch (column) {
+		case col::cap_effective: sqlite3_result_int64(ctx, sqlite3_int64(r.cap_effective)); break;
+		case col::cap_permitted: sqlite3_result_int64(ctx, sqlite3_int64(r.cap_permitted)); break;
+		case col::cap_ambient: sqlite3_result_int64(ctx, sqlite3_int64(r.cap_ambient)); break;
+		case col::cap_bounding: sqlite3_result_int64(ctx, sqlite3_int64(r.cap_bounding)); break;
+		case col::no_new_privs: sqlite3_result_int(ctx, r.no_new_privs); break;
+		case col::seccomp:
+			if (const char* mode = exec_seccomp_name(r.seccomp)) {
+				sqlite3_result_text(ctx, mode, -1, SQLITE_STATIC);
+			}
+			break;
+		default: break;
+		}
 	}
 
 	static void column(const ColumnContext<ExecRow, kStrings>& c, sqlite3_context* ctx, int column) {
@@ -106,7 +124,21 @@ struct ProcessEvents {
 			}
 			break;
 		case col::container_id: result_nonempty(ctx, s[kExecContainerId]); break;
-		default: break; // NULL
+		case col::env:
+			if (!(r.flags & kExecNoEnv)) result_text(ctx, text::env_json(s[kExecEnv]));
+			break;
+		case col::env_truncated:
+			if (!(r.flags & kExecNoEnv)) sqlite3_result_int(ctx, (r.flags & kExecEnvTruncated) ? 1 : 0);
+			break;
+		case col::exe_fs:
+			if (!(r.flags & kExecNoExeFs)) result_text(ctx, fs_type_name(r.exe_fs_magic));
+			break;
+		case col::exe_upper_layer:
+			if (r.exe_upper != uint8_t(ExecLayer::unknown)) sqlite3_result_int(ctx, r.exe_upper);
+			break;
+		default:
+			if (!(r.flags & kExecNoPrivileges)) privilege_column(r, ctx, column);
+			break; // NULL
 		}
 	}
 };

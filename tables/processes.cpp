@@ -1,5 +1,6 @@
 // processes: the live processes when the query runs, with the meaning of
 // process_events' columns (see snapshot_table.h).
+#include "exec_event.h"
 #include "snapshot_table.h"
 
 namespace procsql {
@@ -30,6 +31,22 @@ struct Processes {
 		return true;
 	}
 
+	static void privilege_column(const LiveProcess& p, sqlite3_context* ctx, int column) {
+		switch (column) {
+		case col::cap_effective: sqlite3_result_int64(ctx, sqlite3_int64(p.cap_effective)); break;
+		case col::cap_permitted: sqlite3_result_int64(ctx, sqlite3_int64(p.cap_permitted)); break;
+		case col::cap_ambient: sqlite3_result_int64(ctx, sqlite3_int64(p.cap_ambient)); break;
+		case col::cap_bounding: sqlite3_result_int64(ctx, sqlite3_int64(p.cap_bounding)); break;
+		case col::no_new_privs: sqlite3_result_int(ctx, p.no_new_privs); break;
+		case col::seccomp:
+			if (const char* mode = exec_seccomp_name(p.seccomp)) {
+				sqlite3_result_text(ctx, mode, -1, SQLITE_STATIC);
+			}
+			break;
+		default: break;
+		}
+	}
+
 	static void column(const Row& row, sqlite3_context* ctx, int column) {
 		const LiveProcess& p = row.process;
 		switch (column) {
@@ -49,7 +66,11 @@ struct Processes {
 			break;
 		case col::cgroup_id: sqlite3_result_int64(ctx, sqlite3_int64(p.cgroup_id)); break;
 		case col::container_id: result_nonempty(ctx, row.container_id); break;
-		default: break;
+		default:
+			if (p.has_privileges) {
+				privilege_column(p, ctx, column);
+			}
+			break;
 		}
 	}
 };

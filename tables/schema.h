@@ -63,7 +63,17 @@ struct TableDef {
 	X(pid_ns, integer, "Pid namespace inode number.")                                                          \
 	X(ns_pid, integer, "Process id in its own pid namespace (equals `pid` on the host).")                      \
 	X(syscall, text, "`execve` or `execveat` (`fexecve` is `execveat`); NULL where the kernel cannot tell (no syscall tracepoints, see the kernel floor).") \
-	X(container_id, text, "Container the process ran in, resolved when the event arrived from the cgroup the kernel saw (see `container_map`), so it stays when the container is gone; NULL on the host.")
+	X(container_id, text, "Container the process ran in, resolved when the event arrived from the cgroup the kernel saw (see `container_map`), so it stays when the container is gone; NULL on the host.") \
+	X(env, text, "The environment variables named in `PROCSQL_ENV` that the new image got, as a JSON object (`{\"LD_PRELOAD\":\"/tmp/x.so\"}`; `{}` when none is set), each value's bytes exactly as `argv` keeps them. Filtered in the kernel: no other variable's bytes leave it. A name set twice keeps its first value, as `getenv` does. NULL when the environment could not be read or `PROCSQL_ENV` is empty.") \
+	X(env_truncated, integer, "1 when the environment was longer than `PROCSQL_ENV_BYTES` (or had more variables than procsql looks at): variables past the bound were not looked at.") \
+	X(cap_effective, integer, "Effective capabilities after the exec: bit N set = capability N (`procsql_caps_text(cap_effective)` names them).") \
+	X(cap_permitted, integer, "Permitted capabilities after the exec.")                                      \
+	X(cap_ambient, integer, "Ambient capabilities after the exec.")                                          \
+	X(cap_bounding, integer, "Capability bounding set after the exec.")                                      \
+	X(no_new_privs, integer, "1 when the process runs with `no_new_privs` (`prctl(PR_SET_NO_NEW_PRIVS)`, `setpriv --no-new-privs`, Docker's `no-new-privileges`).") \
+	X(seccomp, text, "Seccomp mode after the exec: `disabled`, `strict` or `filter` (a seccomp filter, such as a container runtime's default profile).") \
+	X(exe_fs, text, "Filesystem type of the executed file (`ext4`, `overlay`, `tmpfs`, `xfs`, ...; `0x...` for a type procsql does not name).") \
+	X(exe_upper_layer, integer, "1 when the executed file is on the writable upper layer of an overlay mount (written or copied up after the container started: not part of its image), 0 when on a lower layer or not on overlay, NULL where it cannot be known (counted in `process_events.exe_layer_unknown`). Falco's `proc.is_exe_upper_layer`.")
 
 // X(name, type, doc) for each column of clone_events, in order.
 #define PROCSQL_CLONE_EVENTS_COLUMNS(X)                                                                        \
@@ -115,7 +125,13 @@ struct TableDef {
 	X(uid, integer, "Real uid.")                                                                               \
 	X(tty, text, "Controlling terminal like `pts/3`; NULL when there is none.")                                \
 	X(cgroup_id, integer, "cgroup v2 id.")                                                                     \
-	X(container_id, text, "Container the process runs in (see `container_map`); NULL on the host.")
+	X(container_id, text, "Container the process runs in (see `container_map`); NULL on the host.") \
+	X(cap_effective, integer, "Effective capabilities now, as `process_events.cap_effective`.")             \
+	X(cap_permitted, integer, "Permitted capabilities now.")                                                   \
+	X(cap_ambient, integer, "Ambient capabilities now.")                                                       \
+	X(cap_bounding, integer, "Capability bounding set now.")                                                   \
+	X(no_new_privs, integer, "1 when the process runs with `no_new_privs`.")                                 \
+	X(seccomp, text, "Seccomp mode now: `disabled`, `strict` or `filter`.")
 
 // X(name, type, doc) for each column of container_map, in order.
 #define PROCSQL_CONTAINER_MAP_COLUMNS(X)                                                                      \

@@ -19,6 +19,10 @@ const char kAuditExitProcRead[] =
     "ended between two reads, or before procsql loaded and was never seen alive).";
 const char kAuditFileInfo[] =
     "From the executed file's `PATH` record: NULL when the event has no `PATH` item for it.";
+const char kAuditPrivileges[] =
+    "From `/proc/PID/status` when the process-events connector reports the exec: NULL when the process "
+    "had already ended or exec'd again (audit's records carry no capability sets, `no_new_privs` or "
+    "seccomp mode).";
 const char kAuditNoRecord[] =
     "NULL for a fork no audit record claimed within 3 s (kernel threads, or records the kernel lost: "
     "`audit.forks_without_record`).";
@@ -44,6 +48,20 @@ const std::vector<UnknownColumn> kUnknownColumns = {
      "others are NULL.",
      nullptr},
     {"process_events", "container_id", nullptr, "NULL when `cgroup_id` is."},
+    {"process_events", "env", "NULL when `PROCSQL_ENV` is empty or the new image's stack was not laid out as an ELF loader lays it out.",
+     "Always NULL: audit's `EXECVE` record holds the arguments, never the environment, and `/proc/PID/environ` read later may have changed or be gone."},
+    {"process_events", "env_truncated", nullptr, "NULL, as `env`."},
+    {"process_events", "cap_effective", nullptr, kAuditPrivileges},
+    {"process_events", "cap_permitted", nullptr, kAuditPrivileges},
+    {"process_events", "cap_ambient", nullptr, kAuditPrivileges},
+    {"process_events", "cap_bounding", nullptr, kAuditPrivileges},
+    {"process_events", "no_new_privs", nullptr, kAuditPrivileges},
+    {"process_events", "seccomp", nullptr, kAuditPrivileges},
+    {"process_events", "exe_fs", nullptr,
+     "Always NULL: audit's `PATH` record names the file's device, not its file system type, and the file may be gone when procsql could look."},
+    {"process_events", "exe_upper_layer",
+     "NULL on overlay when the overlay inode could not be read (counted in `process_events.exe_layer_unknown`).",
+     "Always NULL: nothing in audit's records or in `/proc` says which layer of an overlay a file came from."},
     {"clone_events", "tid", nullptr,
      "The calling thread: the connector names it for a new process (not with `CLONE_PARENT`); for "
      "`unshare`, `setns` and failed calls it is known only when the caller has one thread."},

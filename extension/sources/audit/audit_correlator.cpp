@@ -606,6 +606,11 @@ void AuditCorrelator::ingest_exec(AuditDecoded& d) {
 	c->path = d.path;
 	c->comm = comm_of(row.comm);
 
+	// Audit's EXECVE record carries no environment, and nothing says which
+	// file system or overlay layer the file was on (unknown_columns.cpp).
+	row.flags |= kExecNoEnv | kExecNoExeFs | kExecNoPrivileges;
+	row.exe_upper = uint8_t(ExecLayer::unknown);
+
 	const std::string container = (row.flags & kExecNoProcInfo)
 	                                  ? std::string()
 	                                  : sink_.container_of(row.cgroup_id, row.time_ns);

@@ -18,6 +18,7 @@
 #include "fd_read.h"
 #include "procsql.skel.h"
 #include "sources/bpf/bpf_load_error.h"
+#include "sources/bpf/env_filter_setup.h"
 #include "sources/bpf/exec_decoder.h"
 #include "sources/bpf/kernel_features.h"
 #include "sources/bpf/lifecycle_decoder.h"
@@ -201,6 +202,17 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 		return false;
 	}
 	skel_->rodata->argv_max = config.argv_bytes;
+	const EnvFilterTables env = make_env_filter(config.env_names, config.env_bytes);
+	skel_->rodata->env_max = config.env_bytes;
+	skel_->rodata->env_mask = env.env_mask;
+	skel_->rodata->env_name_count = env.name_count;
+	skel_->rodata->env_filter_off = env.filter_off ? 1 : 0;
+	static_assert(sizeof(skel_->rodata->env_filter) == sizeof(env.filter), "");
+	static_assert(sizeof(skel_->rodata->env_words) == sizeof(env.words), "");
+	static_assert(sizeof(skel_->rodata->env_wmasks) == sizeof(env.masks), "");
+	std::memcpy((void*)skel_->rodata->env_filter, env.filter, sizeof(env.filter));
+	std::memcpy((void*)skel_->rodata->env_words, env.words, sizeof(env.words));
+	std::memcpy((void*)skel_->rodata->env_wmasks, env.masks, sizeof(env.masks));
 	skel_->rodata->trace_threads = config.threads;
 	skel_->rodata->wakeup_bytes = config.ringbuf_bytes / 4;
 
@@ -209,9 +221,16 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 		*error = "cannot count the possible CPUs: " + errno_text(ncpus);
 		return false;
 	}
-	const uint32_t record_max = uint32_t((PROCSQL_EXEC_RECORD_MAX(config.argv_bytes) + 7) & ~size_t(7));
+	// The env copy's offset and length are each proved below env_mask + 1, so
+	// both buffers leave twice that room (env_filter.bpf.h).
+	const uint64_t env_room = 2 * (uint64_t(env.env_mask) + 1);
+	const uint32_t record_max =
+	    uint32_t((PROCSQL_EXEC_RECORD_MAX(config.argv_bytes, env_room) + 7) & ~size_t(7));
+	const uint32_t env_scratch = uint32_t(sizeof(procsql_env_state) + 2 * env_room);
 	if (bpf_map__set_max_entries(skel_->maps.procsql_exec_scratch, uint32_t(ncpus)) != 0 ||
 	    bpf_map__set_value_size(skel_->maps.procsql_exec_scratch, record_max) != 0 ||
+	    bpf_map__set_max_entries(skel_->maps.procsql_env_scratch, uint32_t(ncpus)) != 0 ||
+	    bpf_map__set_value_size(skel_->maps.procsql_env_scratch, env_scratch) != 0 ||
 	    bpf_map__set_max_entries(skel_->maps.procsql_events, uint32_t(config.ringbuf_bytes)) != 0) {
 		*error = with_detail("cannot size the eBPF maps: " + errno_text(errno));
 		return false;
@@ -514,6 +533,15 @@ void BpfSource::ingest_exec(const void* data, size_t size) {
 	if (decoded.argv_truncated) {
 		exec_counts_.argv_truncated.fetch_add(1, std::memory_order_relaxed);
 	}
+	if (decoded.row.flags & kExecEnvTruncated) {
+		env_truncated_.fetch_add(1, std::memory_order_relaxed);
+	}
+	if (decoded.row.flags & kExecNoEnv && !(decoded.row.flags & kExecEnvOff)) {
+		env_unreadable_.fetch_add(1, std::memory_order_relaxed);
+	}
+	if (decoded.row.exe_upper == uint8_t(ExecLayer::unknown)) {
+		exe_layer_unknown_.fetch_add(1, std::memory_order_relaxed);
+	}
 }
 
 void BpfSource::ingest_clone(const void* data, size_t size) {
@@ -667,6 +695,9 @@ void BpfSource::append_stats(std::vector<StatRow>* rows, bool read_counters) con
 	integer("bpf.cgroup_records_lost", b.cgroup_lost + b.cgroup_decode_errors);
 	integer("bpf.cgroup_paths_at_kernel_limit", b.cgroup_paths_cut);
 	integer("bpf.unknown_records", b.unknown_records);
+	integer("process_events.env_truncated", env_truncated_.load(std::memory_order_relaxed));
+	integer("process_events.env_unreadable", env_unreadable_.load(std::memory_order_relaxed));
+	integer("process_events.exe_layer_unknown", exe_layer_unknown_.load(std::memory_order_relaxed));
 }
 
 } // namespace procsql

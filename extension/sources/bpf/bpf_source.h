@@ -132,6 +132,9 @@ private:
 	std::atomic<uint64_t> unknown_records_{0};
 	std::atomic<uint64_t> cgroup_records_{0};
 	std::atomic<uint64_t> cgroup_decode_errors_{0};
+	std::atomic<uint64_t> env_truncated_{0};     // rows with env_truncated = 1
+	std::atomic<uint64_t> env_unreadable_{0};    // rows with env NULL though PROCSQL_ENV names variables
+	std::atomic<uint64_t> exe_layer_unknown_{0}; // rows with exe_upper_layer NULL
 };
 
 } // namespace procsql

@@ -6,7 +6,7 @@
 
 namespace procsql {
 
-static_assert(sizeof(procsql_exec_event) == 152, "kernel ABI changed: bump PROCSQL_ABI_VERSION");
+static_assert(sizeof(procsql_exec_event) == 200, "kernel ABI changed: bump PROCSQL_ABI_VERSION");
 static_assert(sizeof(procsql_exec_event) % 8 == 0, "kernel ABI header must stay 8-byte aligned");
 
 bool decode_exec_record(const void* data, size_t size, const BootClock& clock, bool execveat_hooked,
@@ -22,13 +22,13 @@ bool decode_exec_record(const void* data, size_t size, const BootClock& clock, b
 		return false;
 	}
 	const uint64_t strings = uint64_t(ev.path_len) + ev.filename_len + ev.cwd_len + ev.parent_path_len +
-	                         ev.tty_len + ev.argv_len;
+	                         ev.tty_len + ev.argv_len + ev.env_len;
 	if (ev.size != size || sizeof(ev) + strings != size) {
 		*why = "record lengths do not add up to its size";
 		return false;
 	}
 	if (ev.tty_len >= PROCSQL_TTY_MAX || ev.argv_len > PROCSQL_ARGV_MAX ||
-	    ev.filename_len >= PROCSQL_PATH_MAX) {
+	    ev.filename_len >= PROCSQL_PATH_MAX || ev.env_len > PROCSQL_ENV_MAX) {
 		*why = "record field longer than the ABI allows";
 		return false;
 	}
@@ -55,6 +55,15 @@ bool decode_exec_record(const void* data, size_t size, const BootClock& clock, b
 	r.mnt_ns = ev.mnt_ns;
 	r.pid_ns = ev.pid_ns;
 	r.argc = ev.argc;
+	r.cap_effective = ev.cap_effective;
+	r.cap_permitted = ev.cap_permitted;
+	r.cap_ambient = ev.cap_ambient;
+	r.cap_bounding = ev.cap_bounding;
+	// A kernel without seccomp (PROCSQL_EXEC_NO_SECCOMP) reads 0: disabled.
+	r.seccomp = ev.seccomp_mode;
+	r.no_new_privs = ev.no_new_privs ? 1 : 0;
+	r.exe_fs_magic = ev.exe_fs_magic;
+	r.exe_upper = ev.exe_upper <= PROCSQL_LAYER_UNKNOWN ? ev.exe_upper : uint8_t(PROCSQL_LAYER_UNKNOWN);
 	std::memcpy(r.comm, ev.comm, sizeof(r.comm));
 	r.comm[sizeof(r.comm) - 1] = '\0';
 
@@ -84,6 +93,9 @@ bool decode_exec_record(const void* data, size_t size, const BootClock& clock, b
 	} else {
 		r.syscall = int32_t(execveat_hooked ? ExecSyscall::execve : ExecSyscall::unknown);
 	}
+	if (ev.flags & (PROCSQL_EXEC_ENV_UNREADABLE | PROCSQL_EXEC_ENV_OFF)) flags |= kExecNoEnv;
+	if (ev.flags & PROCSQL_EXEC_ENV_OFF) flags |= kExecEnvOff;
+	if (ev.flags & PROCSQL_EXEC_ENV_TRUNCATED) flags |= kExecEnvTruncated;
 	r.flags = flags;
 
 	const char* p = static_cast<const char*>(data) + sizeof(ev);
@@ -98,6 +110,7 @@ bool decode_exec_record(const void* data, size_t size, const BootClock& clock, b
 	out->strings[kExecParentPath] = take(ev.parent_path_len);
 	out->strings[kExecTty] = take(ev.tty_len);
 	out->strings[kExecArgv] = take(ev.argv_len);
+	out->strings[kExecEnv] = take(ev.env_len);
 	out->path_incomplete = (flags & kExecPathTruncated) != 0;
 	out->argv_truncated = (flags & kExecCmdlineTruncated) != 0;
 	return true;

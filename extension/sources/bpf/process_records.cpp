@@ -32,6 +32,14 @@ bool decode_process_records(const char* data, size_t size, const BootClock& cloc
 		p.has_cwd = r.flags & PROCSQL_EXEC_HAS_CWD;
 		p.has_tty = r.flags & PROCSQL_EXEC_HAS_TTY;
 		p.path_truncated = r.flags & (PROCSQL_EXEC_PATH_TRUNCATED | PROCSQL_EXEC_CWD_TRUNCATED);
+		p.has_privileges = true;
+		p.cap_effective = r.cap_effective;
+		p.cap_permitted = r.cap_permitted;
+		p.cap_ambient = r.cap_ambient;
+		p.cap_bounding = r.cap_bounding;
+		// A kernel without seccomp (PROCSQL_EXEC_NO_SECCOMP) reads 0: disabled.
+		p.seccomp = r.seccomp_mode;
+		p.no_new_privs = r.no_new_privs;
 		const char* s = data + at + sizeof(r);
 		p.path.assign(s, r.path_len);
 		p.cwd.assign(s + r.path_len, r.cwd_len);
