@@ -38,6 +38,29 @@ actions() { # MARKER WORKDIR CGROUP-DIR
   # with 9, neither through exit_group: what wait(2) says is kept.
   "$KM_LIFECYCLE" leaderstatus "$m.lead"
   echo $? >"$w/lead.status"
+  # process_events.env: only the allowlisted variable, never the other one.
+  env -i HISTFILE="/tmp/$m.hist" KM_NOT_LISTED="$m.secret" /bin/true "$m.env"
+  setpriv --nnp /bin/true "$m.nnp"
+  # exe_upper_layer: an overlay (on a tmpfs: its upper layer needs xattrs)
+  # with one binary in the lower layer and one copied in through the mount.
+  # Debian's kernels have overlay as a module: it is loaded here, after
+  # procsql started, as a container engine's first start would load it.
+  ov=$w/ov
+  mkdir "$ov" && mount -t tmpfs tmpfs "$ov" && mkdir "$ov/l" "$ov/u" "$ov/w" "$ov/m"
+  cp "$(readlink -f /bin/true)" "$ov/l/lowtrue"
+  if grep -qw overlay /proc/filesystems; then
+    echo built-in >"$w/ov.how"
+  elif [ -f "/km/modules/$(uname -r)/overlay.ko" ]; then
+    insmod "/km/modules/$(uname -r)/overlay.ko" && echo "module, loaded after procsql started" >"$w/ov.how"
+  else
+    modprobe overlay && echo "module, loaded after procsql started" >"$w/ov.how"
+  fi
+  mount -t overlay overlay -o "lowerdir=$ov/l,upperdir=$ov/u,workdir=$ov/w" "$ov/m"
+  cp "$(readlink -f /bin/true)" "$ov/m/uptrue"
+  "$ov/m/lowtrue" "$m.ovlow"
+  "$ov/m/uptrue" "$m.ovup"
+  umount "$ov/m"
+  umount "$ov"
 }
 if [ "${1:-}" = --actions ]; then
   actions "$2" "$3" "$4"
@@ -121,6 +144,13 @@ SELECT tag || '.path_truncated', path_truncated FROM pe;
 SELECT tag || '.syscall', syscall FROM pe;
 SELECT tag || '.container_id', container_id FROM pe;
 SELECT tag || '.cgroup_id', cgroup_id FROM pe;
+SELECT tag || '.env', env FROM pe;
+SELECT tag || '.no_new_privs', no_new_privs FROM pe;
+SELECT tag || '.seccomp', seccomp FROM pe;
+SELECT tag || '.cap_effective', cap_effective FROM pe;
+SELECT tag || '.cap_bounding', cap_bounding FROM pe;
+SELECT tag || '.exe_fs', exe_fs FROM pe;
+SELECT tag || '.exe_upper_layer', exe_upper_layer FROM pe;
 SELECT e.tag || '.clone.syscall', c.syscall FROM pe e JOIN ce c
   ON c.child_pid = e.pid AND c.child_start_time = e.start_time;
 SELECT e.tag || '.clone.by_parent_result_child', c.pid = e.parent AND c.result = c.child_pid
@@ -220,6 +250,26 @@ if [ "$backend" = bpf ]; then
   # where the last thread's plain exit is made the group's; 5 before).
   eq lead.exit_status "$(get lead.exit.status)" "$(cat "$w/lead.status" 2>/dev/null || echo '(no status)')"
   eq lead.exit_path "$(get lead.exit.path)" "$KM_LIFECYCLE"
+
+  # The allowlisted environment, privileges (kernel_cap_t is two 32-bit
+  # words before 6.3, one 64-bit word since), file system and overlay layer.
+  eq env.env "$(get env.env)" "{\"HISTFILE\":\"/tmp/$m.hist\"}"
+  eq rel.env "$(get rel.env)" "{}"
+  eq nnp.no_new_privs "$(get nnp.no_new_privs)" 1
+  eq rel.no_new_privs "$(get rel.no_new_privs)" 0
+  eq rel.seccomp "$(get rel.seccomp)" disabled
+  # The exec'd programs are root with this shell's sets.
+  capeff=$(awk '$1 == "CapEff:" { print $2 }' /proc/$$/status)
+  capbnd=$(awk '$1 == "CapBnd:" { print $2 }' /proc/$$/status)
+  eq rel.cap_effective "$(get rel.cap_effective)" "$((0x$capeff))"
+  eq rel.cap_bounding "$(get rel.cap_bounding)" "$((0x$capbnd))"
+  eq ovlow.exe_fs "$(get ovlow.exe_fs)" overlay
+  eq ovlow.exe_upper_layer "$(get ovlow.exe_upper_layer)" 0
+  eq ovup.exe_fs "$(get ovup.exe_fs)" overlay
+  eq ovup.exe_upper_layer "$(get ovup.exe_upper_layer)" 1
+  like rel.exe_fs "$(get rel.exe_fs)" "[a-z]*" "a file system's name"
+  eq rel.exe_upper_layer "$(get rel.exe_upper_layer)" 0
+  fact overlay "$(cat "$w/ov.how" 2>/dev/null || echo '(not mounted)')"
 
   # processes: the live marked shell, joined to its exec by (pid, start_time).
   eq processes.rows "$(get processes.n)" 1

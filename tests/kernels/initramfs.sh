@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# initramfs.sh OUT SO LIFECYCLE: writes a gzipped cpio initramfs that boots any
+# initramfs.sh OUT SO LIFECYCLE [MODULE=RELEASE...]: writes a gzipped cpio initramfs that boots any
 # of the tested kernels straight into the checks: busybox-static (the guest's
 # whole userland, no python), sqlite3, the procsql.so copy SO, the test
 # program LIFECYCLE (tests/progs/lifecycle.c: thread exits) and the shared
 # libraries both were linked against on this Debian 12 host (their ldd
-# closure, at the same paths, so the dynamic loader needs no configuration).
+# closure, at the same paths, so the dynamic loader needs no configuration),
+# and each MODULE (a kernel's overlay.ko) at /km/modules/RELEASE/.
 set -euo pipefail
 out=${1:?usage: initramfs.sh OUT SO}
 so=${2:?usage: initramfs.sh OUT SO LIFECYCLE}
@@ -26,6 +27,10 @@ cp /bin/busybox "$root/bin/busybox" # static: no libraries
 add /usr/bin/sqlite3 /usr/bin/sqlite3
 add "$so" /km/procsql.so
 add "$lifecycle" /km/lifecycle
+for m in "${@:4}"; do
+  mkdir -p "$root/km/modules/${m##*=}"
+  cp "${m%=*}" "$root/km/modules/${m##*=}/"
+done
 cp "$here/checks.sh" "$root/km/checks.sh"
 cp "$here/guest-init.sh" "$root/init"
 chmod +x "$root/init"

@@ -74,13 +74,26 @@ pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/ 
 [ -n "$pkg" ] || die "cannot resolve $meta to a versioned image package"
 
 dir=$cache/boot/$pkg
-if ! compgen -G "$dir/vmlinuz-*" >/dev/null; then
+# A cache made before overlay.ko was kept lacks it: fetch the package again.
+if ! compgen -G "$dir/vmlinuz-*" >/dev/null || [ ! -f "$dir/overlay.ko" ]; then
   echo "kernel.sh: $suite: downloading $pkg" >&2
   (cd "$apt_dir/archives" && apt-get download -q "$pkg" >&2) || die "apt-get download $pkg failed"
   deb=$(ls -t "$apt_dir/archives/${pkg}_"*.deb | head -1)
-  # Only boot/ (vmlinuz, config): the modules are ten times bigger and unused.
+  # Only boot/ (vmlinuz, config) and the overlay module (the checks load it
+  # after procsql started, as a container engine's first start does): the
+  # other modules are ten times bigger and unused.
   rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
   dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir.tmp" --strip-components=2 ./boot
-  mv "$dir.tmp" "$dir" && rm -f "$deb"
+  ko=$(dpkg-deb --fsys-tarfile "$deb" | tar -t | grep '/fs/overlayfs/overlay\.ko' | head -1)
+  [ -n "$ko" ] || die "$pkg has no overlay module"
+  dpkg-deb --fsys-tarfile "$deb" | tar -x -O "$ko" >"$dir.tmp/overlay.ko.in"
+  # busybox's insmod takes the module as it is: decompress it here.
+  case $ko in
+    *.xz) xz -dc "$dir.tmp/overlay.ko.in" >"$dir.tmp/overlay.ko" ;;
+    *.zst) zstd -qdc "$dir.tmp/overlay.ko.in" >"$dir.tmp/overlay.ko" ;;
+    *) mv "$dir.tmp/overlay.ko.in" "$dir.tmp/overlay.ko" ;;
+  esac
+  rm -f "$dir.tmp/overlay.ko.in"
+  rm -rf "$dir" && mv "$dir.tmp" "$dir" && rm -f "$deb"
 fi
 ls "$dir"/vmlinuz-* | head -1

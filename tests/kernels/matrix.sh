@@ -66,7 +66,15 @@ for n in "${names[@]}"; do
 done
 lifecycle=$build/tests/progs/lifecycle
 [ -x "$lifecycle" ] || die "no $lifecycle: build the tests first"
-"$here/initramfs.sh" "$work/initrd.gz" "$work/procsql.so" "$lifecycle" || die "building the initramfs failed"
+# Each kernel's overlay module, as /km/modules/RELEASE/overlay.ko.
+modules=()
+for n in "${names[@]}"; do
+  [ "${suite[$n]}" = - ] && continue
+  vmlinuz=$(cat "$work/$n.vmlinuz")
+  modules+=("$(dirname "$vmlinuz")/overlay.ko=${vmlinuz##*/vmlinuz-}")
+done
+"$here/initramfs.sh" "$work/initrd.gz" "$work/procsql.so" "$lifecycle" "${modules[@]}" ||
+  die "building the initramfs failed"
 
 run() { # NAME: one kernel's checks, output in $logs/NAME.log
   if [ "$1" = host ]; then
