@@ -20,9 +20,11 @@ const char kAuditExitProcRead[] =
 const char kAuditFileInfo[] =
     "From the executed file's `PATH` record: NULL when the event has no `PATH` item for it.";
 const char kAuditPrivileges[] =
-    "From `/proc/PID/status` when the process-events connector reports the exec: NULL when the process "
-    "had already ended or exec'd again (audit's records carry no capability sets, `no_new_privs` or "
-    "seccomp mode).";
+    "From `/proc/PID/status`, read when the process-events connector reports the exec (audit's records "
+    "carry no capability sets, `no_new_privs` or seccomp mode): NULL when the process had already ended "
+    "or exec'd again by then, or the connector lost events. The read follows the exec by microseconds to "
+    "milliseconds: a process that changes its own privileges at once (`capset`, `prctl`, a seccomp filter "
+    "of its own, as `setpriv` does before it execs its command) may show the changed ones.";
 const char kAuditNoRecord[] =
     "NULL for a fork no audit record claimed within 3 s (kernel threads, or records the kernel lost: "
     "`audit.forks_without_record`).";
@@ -50,7 +52,7 @@ const std::vector<UnknownColumn> kUnknownColumns = {
     {"process_events", "container_id", nullptr, "NULL when `cgroup_id` is."},
     {"process_events", "env", "NULL when `PROCSQL_ENV` is empty or the new image's stack was not laid out as an ELF loader lays it out.",
      "Always NULL: audit's `EXECVE` record holds the arguments, never the environment, and `/proc/PID/environ` read later may have changed or be gone."},
-    {"process_events", "env_truncated", nullptr, "NULL, as `env`."},
+    {"process_events", "env_truncated", "NULL, as `env`.", "NULL, as `env`."},
     {"process_events", "cap_effective", nullptr, kAuditPrivileges},
     {"process_events", "cap_permitted", nullptr, kAuditPrivileges},
     {"process_events", "cap_ambient", nullptr, kAuditPrivileges},

@@ -584,5 +584,171 @@ TEST(AuditCorrelator, ProcessGoneBeforeProcWasRead) {
 	EXPECT_TRUE(w.sink.execs[1].row.flags & kExecNoProcInfo);
 }
 
+// --- privileges --------------------------------------------------------------
+
+// Privileges as a sleeping child's /proc/PID/status would give them.
+ProcPrivileges sandboxed() {
+	ProcPrivileges p;
+	p.known = true;
+	p.cap_effective = 1ull << 21;
+	p.cap_permitted = 0x1fffeffffffull;
+	p.cap_ambient = 1ull << 10;
+	p.cap_bounding = 0x1ffffdfffffull;
+	p.no_new_privs = 1;
+	p.seccomp = 2;
+	return p;
+}
+
+void expect_privileges(const ExecRow& r, const ProcPrivileges& p) {
+	EXPECT_FALSE(r.flags & kExecNoPrivileges);
+	EXPECT_EQ(r.cap_effective, p.cap_effective);
+	EXPECT_EQ(r.cap_permitted, p.cap_permitted);
+	EXPECT_EQ(r.cap_ambient, p.cap_ambient);
+	EXPECT_EQ(r.cap_bounding, p.cap_bounding);
+	EXPECT_EQ(r.no_new_privs, p.no_new_privs);
+	EXPECT_EQ(r.seccomp, p.seccomp);
+}
+
+// The privileges /proc showed when the connector reported the exec are the
+// row's; env, exe_fs and the overlay layer stay unknown on audit.
+TEST(AuditCorrelatorPrivileges, FromTheReadAtTheConnectorsExec) {
+	World w;
+	const int64_t fork_ns = kT0 + 100 * kMs, exec_ns = kT0 + 101 * kMs;
+	w.proc.add(kChild, kShell, kChildCgroup, "/usr/bin/true").info.privileges = sandboxed();
+	w.clock.now = kT0 + 102 * kMs;
+	w.connector({fork_event(kChild, kShell, fork_ns), exec_event(kChild, exec_ns)});
+	// What /proc says later (another exec, a capset) is not the exec's.
+	w.proc.procs[kChild].info.privileges.no_new_privs = 0;
+	w.proc.procs[kChild].info.privileges.cap_effective = 0;
+	w.records(clone_records(kT0 + 100 * kMs, 1, kShell, 1, kChild, "/usr/bin/bash"));
+	w.records(execve_records(kT0 + 101 * kMs, 2, kChild, kShell, "/usr/bin/true"));
+	ASSERT_EQ(w.sink.execs.size(), 1u);
+	const ExecRow& r = w.sink.execs[0].row;
+	expect_full_exec_row(w.sink.execs[0], fork_ns, exec_ns);
+	expect_privileges(r, sandboxed());
+	EXPECT_TRUE(r.flags & kExecNoEnv);
+	EXPECT_TRUE(r.flags & kExecNoExeFs);
+	EXPECT_EQ(r.exe_upper, uint8_t(ExecLayer::unknown));
+}
+
+// A status without the lines (or with a malformed one) says nothing.
+TEST(AuditCorrelatorPrivileges, StatusWithoutThemIsUnknown) {
+	World w;
+	w.proc.add(kChild, kShell, kChildCgroup, "/usr/bin/true"); // privileges.known false
+	w.clock.now = kT0 + 102 * kMs;
+	w.connector({fork_event(kChild, kShell, kT0 + 100 * kMs), exec_event(kChild, kT0 + 101 * kMs)});
+	w.records(execve_records(kT0 + 101 * kMs, 2, kChild, kShell, "/usr/bin/true"));
+	ASSERT_EQ(w.sink.execs.size(), 1u);
+	EXPECT_TRUE(w.sink.execs[0].row.flags & kExecNoPrivileges);
+	EXPECT_FALSE(w.sink.execs[0].row.flags & kExecNoProcInfo) << "the rest of the read still counts";
+}
+
+// Gone before /proc was read at its exec: unknown, though a read at the fork
+// had them (the exec may have changed them: a setuid file, file capabilities).
+TEST(AuditCorrelatorPrivileges, GoneBeforeTheReadIsUnknown) {
+	World w;
+	w.proc.add(kChild, kShell, kChildCgroup, "/usr/bin/bash").info.privileges = sandboxed();
+	w.clock.now = kT0 + 102 * kMs;
+	w.connector({fork_event(kChild, kShell, kT0 + 100 * kMs)});
+	w.proc.procs.erase(kChild);
+	w.connector({exec_event(kChild, kT0 + 101 * kMs), exit_event(kChild, kT0 + 101 * kMs + 5, 0)});
+	w.records(execve_records(kT0 + 101 * kMs, 2, kChild, kShell, "/usr/bin/true"));
+	ASSERT_EQ(w.sink.execs.size(), 1u);
+	const ExecRow& r = w.sink.execs[0].row;
+	EXPECT_TRUE(r.flags & kExecNoPrivileges);
+	EXPECT_EQ(r.cap_effective, 0u);
+	EXPECT_EQ(r.no_new_privs, 0);
+}
+
+// A record no connector exec claims (the process was first seen through it):
+// /proc is read then, after the call, perhaps after later calls: not the
+// exec's privileges.
+TEST(AuditCorrelatorPrivileges, ReadOtherThanAtTheExecIsNotUsed) {
+	World w;
+	const int32_t pid = 4321;
+	w.proc.add(pid, kShell, kChildCgroup, "/usr/bin/true").info.privileges = sandboxed();
+	w.clock.now = kT0 + 205 * kMs;
+	w.records(execve_records(kT0 + 200 * kMs, 3, pid, kShell, "/usr/bin/true"));
+	ASSERT_EQ(w.sink.execs.size(), 1u);
+	EXPECT_FALSE(w.sink.execs[0].row.flags & kExecNoProcInfo) << "the late read did count for the cgroup";
+	EXPECT_TRUE(w.sink.execs[0].row.flags & kExecNoPrivileges);
+}
+
+// Two execs in a row (setpriv then its command): a read at the first exec
+// made after the second may show the second's privileges, so the first row
+// has none; a read made before the second stays the first's.
+TEST(AuditCorrelatorPrivileges, ExecdAgainBeforeTheRead) {
+	ProcPrivileges before;
+	before.known = true;
+	before.cap_effective = before.cap_permitted = before.cap_bounding = 0x1ffffffffffull;
+	for (const bool read_late : {true, false}) {
+		SCOPED_TRACE(read_late ? "read after the second exec" : "read before the second exec");
+		World w;
+		const int64_t exec1 = kT0 + 101 * kMs, exec2 = kT0 + 103 * kMs;
+		w.proc.add(kChild, kShell, kChildCgroup, "/usr/bin/setpriv");
+		w.clock.now = kT0 + 100 * kMs + 500;
+		w.connector({fork_event(kChild, kShell, kT0 + 100 * kMs)});
+		if (read_late) {
+			w.proc.procs[kChild].info.privileges = sandboxed(); // already the second image
+			w.clock.now = kT0 + 104 * kMs;
+			w.connector({exec_event(kChild, exec1), exec_event(kChild, exec2)});
+		} else {
+			w.proc.procs[kChild].info.privileges = before;
+			w.clock.now = kT0 + 102 * kMs;
+			w.connector({exec_event(kChild, exec1)});
+			w.proc.procs[kChild].info.privileges = sandboxed();
+			w.clock.now = kT0 + 104 * kMs;
+			w.connector({exec_event(kChild, exec2)});
+		}
+		w.records(execve_records(kT0 + 101 * kMs, 2, kChild, kShell, "/usr/bin/setpriv"));
+		w.records(execve_records(kT0 + 103 * kMs, 3, kChild, kShell, "/usr/bin/sleep"));
+		ASSERT_EQ(w.sink.execs.size(), 2u);
+		EXPECT_EQ(w.sink.execs[0].row.time_ns, exec1);
+		EXPECT_EQ(w.sink.execs[1].row.time_ns, exec2);
+		if (read_late) {
+			EXPECT_TRUE(w.sink.execs[0].row.flags & kExecNoPrivileges);
+		} else {
+			expect_privileges(w.sink.execs[0].row, before);
+		}
+		expect_privileges(w.sink.execs[1].row, sandboxed());
+	}
+}
+
+// The connector lost events: an exec among them may have come before a
+// pending exec's read, whose privileges are then unknown.
+TEST(AuditCorrelatorPrivileges, ConnectorOverrunForgetsThePendingReads) {
+	World w;
+	w.proc.add(kChild, kShell, kChildCgroup, "/usr/bin/true").info.privileges = sandboxed();
+	w.clock.now = kT0 + 102 * kMs;
+	w.connector({fork_event(kChild, kShell, kT0 + 100 * kMs), exec_event(kChild, kT0 + 101 * kMs)});
+	w.correlator.connector_overrun();
+	w.records(execve_records(kT0 + 101 * kMs, 2, kChild, kShell, "/usr/bin/true"));
+	ASSERT_EQ(w.sink.execs.size(), 1u);
+	EXPECT_TRUE(w.sink.execs[0].row.flags & kExecNoPrivileges);
+}
+
+// processes on audit: each live process's privileges as /proc shows them now.
+TEST(AuditCorrelatorPrivileges, LiveProcessesCarryThem) {
+	World w;
+	w.proc.add(kChild, kShell, kChildCgroup, "/usr/bin/sleep").info.privileges = sandboxed();
+	std::vector<LiveProcess> live;
+	w.correlator.live_processes(&live);
+	ASSERT_EQ(live.size(), 2u);
+	for (const LiveProcess& p : live) {
+		if (p.pid == kShell) {
+			EXPECT_FALSE(p.has_privileges) << "its status had no privilege lines";
+			continue;
+		}
+		ASSERT_EQ(p.pid, kChild);
+		EXPECT_TRUE(p.has_privileges);
+		EXPECT_EQ(p.cap_effective, 1ull << 21);
+		EXPECT_EQ(p.cap_permitted, 0x1fffeffffffull);
+		EXPECT_EQ(p.cap_ambient, 1ull << 10);
+		EXPECT_EQ(p.cap_bounding, 0x1ffffdfffffull);
+		EXPECT_EQ(p.no_new_privs, 1);
+		EXPECT_EQ(p.seccomp, 2);
+	}
+}
+
 } // namespace
 } // namespace procsql

@@ -211,6 +211,9 @@ void AuditCorrelator::connector_overrun() {
 		c.threads_known = false;
 		for (CachedProcess::Exec& e : c.execs) {
 			e.threads_known = false;
+			// An exec after it may be among the events lost: its read may
+			// show that exec's privileges.
+			e.info.privileges = ProcPrivileges{};
 		}
 	});
 }
@@ -312,7 +315,15 @@ void AuditCorrelator::on_proc_event(const ProcEvent& ev) {
 			c.last_multi_ns = std::max(c.last_multi_ns, when);
 		}
 		ProcInfo info = proc_.read(ev.tgid);
+		// The privileges read at an earlier exec still unclaimed are that
+		// exec's only if the read came before this one.
+		for (CachedProcess::Exec& earlier : c.execs) {
+			if (earlier.read_ns >= when) {
+				earlier.info.privileges = ProcPrivileges{};
+			}
+		}
 		CachedProcess::Exec e;
+		e.read_ns = this->now();
 		e.time_ns = when;
 		e.threads_known = c.threads_known;
 		e.candidates = c.threads;
@@ -538,10 +549,14 @@ void AuditCorrelator::ingest_exec(AuditDecoded& d) {
 	if (c->info_read_ns >= stamp) {
 		at_exec = c->info;
 	}
+	// The privileges only from the read at the connector's exec: any other
+	// read may be of a later image, or of this one after it changed them.
+	ProcPrivileges privileges;
 	if (!c->execs.empty() && c->execs.front().time_ns <= stamp + kExecClaimWindowNs) {
 		const CachedProcess::Exec& e = c->execs.front();
 		row.time_ns = e.time_ns;
 		at_exec = e.info;
+		privileges = e.info.privileges;
 		if (e.threads_known && e.candidates.size() == 1) {
 			const int32_t t = e.candidates[0];
 			if (t != row.pid || e.multi_before < stamp - kAuditStampSlackNs) {
@@ -608,8 +623,18 @@ void AuditCorrelator::ingest_exec(AuditDecoded& d) {
 
 	// Audit's EXECVE record carries no environment, and nothing says which
 	// file system or overlay layer the file was on (unknown_columns.cpp).
-	row.flags |= kExecNoEnv | kExecNoExeFs | kExecNoPrivileges;
+	row.flags |= kExecNoEnv | kExecNoExeFs;
 	row.exe_upper = uint8_t(ExecLayer::unknown);
+	if (privileges.known) {
+		row.cap_effective = privileges.cap_effective;
+		row.cap_permitted = privileges.cap_permitted;
+		row.cap_ambient = privileges.cap_ambient;
+		row.cap_bounding = privileges.cap_bounding;
+		row.no_new_privs = privileges.no_new_privs;
+		row.seccomp = privileges.seccomp;
+	} else {
+		row.flags |= kExecNoPrivileges;
+	}
 
 	const std::string container = (row.flags & kExecNoProcInfo)
 	                                  ? std::string()
@@ -936,6 +961,13 @@ void AuditCorrelator::live_processes(std::vector<LiveProcess>* out) {
 		p.has_cwd = proc_.link(pid, "cwd", &p.cwd);
 		p.tty = tty_from_device(info.tty_nr);
 		p.has_tty = !p.tty.empty();
+		p.has_privileges = info.privileges.known;
+		p.cap_effective = info.privileges.cap_effective;
+		p.cap_permitted = info.privileges.cap_permitted;
+		p.cap_ambient = info.privileges.cap_ambient;
+		p.cap_bounding = info.privileges.cap_bounding;
+		p.no_new_privs = info.privileges.no_new_privs;
+		p.seccomp = info.privileges.seccomp;
 		out->push_back(std::move(p));
 	}
 }

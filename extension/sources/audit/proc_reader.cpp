@@ -78,6 +78,69 @@ bool stat_fields(const std::string& text, std::vector<std::string>* fields) {
 	return true;
 }
 
+// A status value without the tabs and spaces around it.
+std::string_view trimmed(std::string_view v) {
+	while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
+		v.remove_prefix(1);
+	}
+	while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) {
+		v.remove_suffix(1);
+	}
+	return v;
+}
+
+// A capability set as status shows it: 16 hex digits (fewer accepted), no
+// sign, no prefix, nothing else.
+bool parse_caps(std::string_view v, uint64_t* out) {
+	if (v.empty() || v.size() > 16) {
+		return false;
+	}
+	uint64_t value = 0;
+	for (char ch : v) {
+		int digit;
+		if (ch >= '0' && ch <= '9') {
+			digit = ch - '0';
+		} else if (ch >= 'a' && ch <= 'f') {
+			digit = ch - 'a' + 10;
+		} else if (ch >= 'A' && ch <= 'F') {
+			digit = ch - 'A' + 10;
+		} else {
+			return false;
+		}
+		value = value << 4 | uint64_t(digit);
+	}
+	*out = value;
+	return true;
+}
+
+// One decimal digit from 0 to `max` ("NoNewPrivs:", "Seccomp:").
+bool parse_small(std::string_view v, unsigned max, uint8_t* out) {
+	if (v.size() != 1 || v[0] < '0' || unsigned(v[0] - '0') > max) {
+		return false;
+	}
+	*out = uint8_t(v[0] - '0');
+	return true;
+}
+
+// A decimal number that fits 32 bits unsigned (the first of "Uid:"'s four).
+bool parse_u32(std::string_view v, uint32_t* out) {
+	if (v.empty() || v.size() > 10) {
+		return false;
+	}
+	uint64_t value = 0;
+	for (char ch : v) {
+		if (ch < '0' || ch > '9') {
+			return false;
+		}
+		value = value * 10 + uint64_t(ch - '0');
+	}
+	if (value > UINT32_MAX) {
+		return false;
+	}
+	*out = uint32_t(value);
+	return true;
+}
+
 } // namespace
 
 ProcReader::ProcReader(std::string cgroup2_root, std::string proc_root)
@@ -118,23 +181,7 @@ ProcInfo ProcReader::read(int32_t pid) const {
 	}
 
 	if (read_small(dir + "/status", &text)) {
-		size_t at = text.find("\nNSpid:");
-		if (at != std::string::npos) {
-			const size_t nl = text.find('\n', at + 1);
-			const std::string line = text.substr(at + 7, nl == std::string::npos ? std::string::npos : nl - at - 7);
-			const size_t last = line.find_last_of(" \t");
-			if (parse_int64(line.substr(last == std::string::npos ? 0 : last + 1), &v)) {
-				info.ns_pid = int32_t(v);
-			}
-		}
-		at = text.find("\nUid:");
-		if (at != std::string::npos) {
-			unsigned long uid = 0;
-			if (std::sscanf(text.c_str() + at + 5, "%lu", &uid) == 1) {
-				info.uid = uint32_t(uid);
-				info.has_uid = true;
-			}
-		}
+		parse_proc_status(text, &info);
 	}
 
 	std::vector<std::string> f;
@@ -265,6 +312,75 @@ std::vector<int32_t> ProcReader::pids() const { return numeric_entries(proc_root
 
 std::vector<int32_t> ProcReader::tasks(int32_t pid) const {
 	return numeric_entries(proc_root_ + "/" + std::to_string(pid) + "/task");
+}
+
+void parse_proc_status(std::string_view text, ProcInfo* info) {
+	// Each line "Key:\tvalue"; the first line of a key counts. The six lines
+	// of the privileges count only together.
+	enum : unsigned { kEff = 1, kPrm = 2, kAmb = 4, kBnd = 8, kNnp = 16, kSeccomp = 32, kAll = 63 };
+	unsigned seen = 0, good = 0;
+	bool ns_pid_seen = false, uid_seen = false;
+	ProcPrivileges p;
+	auto caps = [&](unsigned bit, std::string_view v, uint64_t* out) {
+		if (!(seen & bit)) {
+			seen |= bit;
+			good |= parse_caps(v, out) ? bit : 0;
+		}
+	};
+	auto small = [&](unsigned bit, std::string_view v, unsigned max, uint8_t* out) {
+		if (!(seen & bit)) {
+			seen |= bit;
+			good |= parse_small(v, max, out) ? bit : 0;
+		}
+	};
+	size_t at = 0;
+	while (at < text.size()) {
+		size_t nl = text.find('\n', at);
+		if (nl == std::string_view::npos) {
+			nl = text.size();
+		}
+		const std::string_view line = text.substr(at, nl - at);
+		at = nl + 1;
+		const size_t colon = line.find(':');
+		if (colon == std::string_view::npos) {
+			continue;
+		}
+		const std::string_view key = line.substr(0, colon);
+		const std::string_view value = trimmed(line.substr(colon + 1));
+		if (key == "CapEff") {
+			caps(kEff, value, &p.cap_effective);
+		} else if (key == "CapPrm") {
+			caps(kPrm, value, &p.cap_permitted);
+		} else if (key == "CapAmb") {
+			caps(kAmb, value, &p.cap_ambient);
+		} else if (key == "CapBnd") {
+			caps(kBnd, value, &p.cap_bounding);
+		} else if (key == "NoNewPrivs") {
+			small(kNnp, value, 1, &p.no_new_privs);
+		} else if (key == "Seccomp") {
+			small(kSeccomp, value, 2, &p.seccomp);
+		} else if (key == "NSpid" && !ns_pid_seen) {
+			ns_pid_seen = true;
+			// The last entry: the pid in the process's own namespace.
+			const size_t last = value.find_last_of(" \t");
+			int64_t v = 0;
+			if (parse_int64(std::string(value.substr(last == std::string_view::npos ? 0 : last + 1)), &v) && v > 0 &&
+			    v <= INT32_MAX) {
+				info->ns_pid = int32_t(v);
+			}
+		} else if (key == "Uid" && !uid_seen) {
+			uid_seen = true;
+			const size_t end = value.find_first_of(" \t");
+			if (parse_u32(value.substr(0, end), &info->uid)) {
+				info->has_uid = true;
+			}
+		}
+	}
+	p.known = good == kAll;
+	if (!p.known) {
+		p = ProcPrivileges{};
+	}
+	info->privileges = p;
 }
 
 std::string tty_from_device(uint32_t tty_nr) {

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "clock.h"
@@ -28,6 +29,16 @@ struct Namespaces {
 	}
 };
 
+// What /proc/PID/status says of a process's privileges: its capability sets
+// (bit N = capability N), no_new_privs and seccomp mode (0 disabled, 1
+// strict, 2 filter). known only when every one of the six lines is there and
+// well formed: a part never stands for the whole.
+struct ProcPrivileges {
+	bool known = false;
+	uint64_t cap_effective = 0, cap_permitted = 0, cap_ambient = 0, cap_bounding = 0;
+	uint8_t no_new_privs = 0, seccomp = 0;
+};
+
 struct ProcInfo {
 	// Each part is known on its own (a process may end while it is read).
 	bool alive = false;          // /proc/PID/stat could be read
@@ -46,6 +57,7 @@ struct ProcInfo {
 	int32_t ns_pid = 0;          // the last NSpid entry (0 unknown)
 	uint32_t uid = 0;            // real uid (status "Uid:")
 	bool has_uid = false;
+	ProcPrivileges privileges;   // status "CapEff:" ... "Seccomp:"
 
 	Namespaces namespaces() const {
 		Namespaces n;
@@ -62,7 +74,8 @@ public:
 	// `cgroup2_root`: the cgroup v2 mount (empty: no cgroup ids).
 	explicit ProcReader(std::string cgroup2_root, std::string proc_root = "/proc");
 
-	// stat, cgroup, namespaces, NSpid and uid of one process.
+	// stat, cgroup, namespaces, and status (NSpid, uid, privileges) of one
+	// process.
 	ProcInfo read(int32_t pid) const;
 	// The namespaces alone (known false when the process is gone); of one
 	// of its threads when tid is not 0 (namespaces are per thread).
@@ -84,6 +97,13 @@ private:
 	std::string proc_root_;
 	long ticks_per_second_;
 };
+
+// The fields of a /proc/PID/status text procsql reads, into *info: ns_pid
+// (the last "NSpid:" entry), uid and has_uid ("Uid:", the real uid), and
+// privileges ("CapEff:", "CapPrm:", "CapAmb:", "CapBnd:" in hex,
+// "NoNewPrivs:" 0/1, "Seccomp:" 0/1/2). A missing or malformed line leaves
+// its field unknown.
+void parse_proc_status(std::string_view text, ProcInfo* info);
 
 // The kernel's name of a tty_nr ("pts3", "tty1", "ttyS0"), as the eBPF source
 // stores it; "" for 0 or a device without a

@@ -67,6 +67,10 @@ struct CachedProcess {
 		// whose record arrives while this exec is unclaimed (records of one
 		// process come in the order of its calls).
 		ProcInfo info;
+		// Unix ns just after that read. Its privileges are the exec's unless
+		// the process exec'd again before it: a later exec of the connector's
+		// at or before this time makes them unknown.
+		int64_t read_ns = 0;
 	};
 	std::deque<Exec> execs;
 
