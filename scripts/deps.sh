@@ -11,6 +11,9 @@ PACKAGES=(
   sqlite3 python3 libgtest-dev libbenchmark-dev libclang-rt-14-dev util-linux bsdutils
   # real containers and the audit subsystem for the tests
   auditd runc busybox-static
+  # real container engines for the tests (tests/integration/docker_engine.py starts
+  # a dockerd of its own; /usr/bin/docker, /usr/sbin/dockerd, /usr/bin/podman)
+  docker.io podman
   # procsqld: its unit file is checked with systemd-analyze; users and groups for its permissions
   systemd passwd
   # scheduled queries: the real cron daemon runs the README's crontab lines
