@@ -102,5 +102,156 @@ TEST(ConfigSettings, EveryNameIsReadByTheConfiguration) {
 	}
 }
 
+// ---- PROCSQL_ENV and PROCSQL_ENV_BYTES ----------------------------------------
+
+// from_env with the environment as given: the config, or the error.
+bool read_config(Config* c, std::string* error) {
+	error->clear();
+	return Config::from_env(c, error);
+}
+
+TEST(ConfigEnv, DefaultNames) {
+	Config c;
+	std::string error;
+	ASSERT_TRUE(read_config(&c, &error)) << error;
+	const std::vector<std::string> expected = {"LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "LD_DEBUG",
+	                                           "PYTHONPATH", "PERL5LIB", "NODE_OPTIONS", "BASH_ENV",
+	                                           "ENV", "HISTFILE", "SSH_CONNECTION", "SUDO_USER"};
+	EXPECT_EQ(c.env_names, expected);
+	EXPECT_EQ(c.env_text(), "LD_PRELOAD,LD_LIBRARY_PATH,LD_AUDIT,LD_DEBUG,PYTHONPATH,PERL5LIB,NODE_OPTIONS,"
+	                        "BASH_ENV,ENV,HISTFILE,SSH_CONNECTION,SUDO_USER");
+	EXPECT_EQ(c.env_bytes, 32768u);
+}
+
+TEST(ConfigEnv, ListsAreTrimmedAndDeduplicated) {
+	const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+	    {"FOO,BAR", {"FOO", "BAR"}},
+	    {" FOO , BAR ,, ", {"FOO", "BAR"}},
+	    {"FOO,FOO,BAR,FOO", {"FOO", "BAR"}},
+	    {"A", {"A"}},
+	    {"lower_case9,_X", {"lower_case9", "_X"}},
+	    {"", {}},
+	    {",", {}},
+	    {" , ,", {}},
+	};
+	for (const auto& [value, names] : cases) {
+		ScopedEnv env("PROCSQL_ENV", value);
+		Config c;
+		std::string error;
+		ASSERT_TRUE(read_config(&c, &error)) << "'" << value << "': " << error;
+		EXPECT_EQ(c.env_names, names) << "'" << value << "'";
+	}
+	ScopedEnv env("PROCSQL_ENV", "");
+	Config c;
+	std::string error;
+	ASSERT_TRUE(read_config(&c, &error));
+	EXPECT_EQ(c.env_text(), "") << "empty: no variable kept, env NULL";
+}
+
+TEST(ConfigEnv, BadNamesAreRefusedNamingThem) {
+	for (const std::string bad : {"LD-PRELOAD", "FOO=1", "FOO BAR", "F\xC3\x96O", "FOO;BAR", "FOO\tBAR", "A,B,C.D",
+	                              "$HOME", "*"}) {
+		ScopedEnv env("PROCSQL_ENV", bad);
+		Config c;
+		std::string error;
+		EXPECT_FALSE(read_config(&c, &error)) << bad;
+		EXPECT_EQ(error.rfind("PROCSQL_ENV must list variable names", 0), 0u) << error;
+		EXPECT_EQ(error.find('\n'), std::string::npos) << "one line: " << error;
+	}
+	ScopedEnv env("PROCSQL_ENV", "GOOD,BAD-ONE");
+	Config c;
+	std::string error;
+	EXPECT_FALSE(read_config(&c, &error));
+	EXPECT_NE(error.find("got 'BAD-ONE'"), std::string::npos) << error;
+}
+
+TEST(ConfigEnv, NamesUpTo63Bytes) {
+	std::string error;
+	Config c;
+	{
+		ScopedEnv env("PROCSQL_ENV", "X," + std::string(63, 'N'));
+		ASSERT_TRUE(read_config(&c, &error)) << error;
+		EXPECT_EQ(c.env_names.size(), 2u);
+	}
+	{
+		ScopedEnv env("PROCSQL_ENV", "X," + std::string(64, 'N'));
+		EXPECT_FALSE(read_config(&c, &error));
+		EXPECT_NE(error.find("at most 63 bytes"), std::string::npos) << error;
+	}
+}
+
+TEST(ConfigEnv, AtMost32Names) {
+	std::string list;
+	for (int i = 0; i < 33; i++) {
+		list += (i ? "," : "") + std::string("V") + std::to_string(i);
+	}
+	std::string error;
+	Config c;
+	{
+		ScopedEnv env("PROCSQL_ENV", list);
+		EXPECT_FALSE(read_config(&c, &error));
+		EXPECT_EQ(error, "PROCSQL_ENV names 33 variables; at most 32 are kept");
+	}
+	{
+		ScopedEnv env("PROCSQL_ENV", list.substr(0, list.rfind(',')) + ",V0,V1");
+		ASSERT_TRUE(read_config(&c, &error)) << "32 distinct names, two repeated: " << error;
+		EXPECT_EQ(c.env_names.size(), 32u);
+	}
+}
+
+TEST(ConfigEnv, EnvBytesRange) {
+	const std::vector<std::pair<std::string, uint32_t>> good = {
+	    {"4096", 4096}, {"4K", 4096}, {"32768", 32768}, {"100000", 100000}, {"256K", 262144}, {"262144", 262144}};
+	for (const auto& [value, bytes] : good) {
+		ScopedEnv env("PROCSQL_ENV_BYTES", value);
+		Config c;
+		std::string error;
+		ASSERT_TRUE(read_config(&c, &error)) << value << ": " << error;
+		EXPECT_EQ(c.env_bytes, bytes) << value;
+	}
+	for (const std::string bad : {"4095", "0", "262145", "1M", "-1", "x", "", "4096 "}) {
+		ScopedEnv env("PROCSQL_ENV_BYTES", bad);
+		Config c;
+		std::string error;
+		EXPECT_FALSE(read_config(&c, &error)) << "'" << bad << "'";
+		EXPECT_EQ(error.rfind("PROCSQL_ENV_BYTES must be a whole number from 4096 to 262144", 0), 0u) << error;
+	}
+}
+
+// The arena must hold four of the largest rows, the environment included.
+TEST(ConfigEnv, ArenaHoldsTheLargestRowWithItsEnvironment) {
+	ScopedEnv arena("PROCSQL_ARENA_BYTES", "1M");
+	Config c;
+	std::string error;
+	{
+		ScopedEnv env("PROCSQL_ENV_BYTES", "4096");
+		ASSERT_TRUE(read_config(&c, &error)) << error;
+	}
+	{
+		ScopedEnv env("PROCSQL_ENV_BYTES", "256K");
+		EXPECT_FALSE(read_config(&c, &error));
+		EXPECT_NE(error.find("PROCSQL_ENV_BYTES=262144"), std::string::npos) << error;
+	}
+}
+
+// Set in code: the same checks.
+TEST(ConfigEnv, SettingsInCode) {
+	std::string error;
+	EXPECT_FALSE(settings::set("PROCSQL_ENV", "NOT-A-NAME", &error));
+	EXPECT_NE(error.find("PROCSQL_ENV"), std::string::npos) << error;
+	EXPECT_FALSE(settings::set("PROCSQL_ENV_BYTES", "100", &error));
+	EXPECT_NE(error.find("PROCSQL_ENV_BYTES"), std::string::npos) << error;
+	ASSERT_TRUE(settings::set("PROCSQL_ENV", "FOO,BAR", &error)) << error;
+	Config c;
+	ASSERT_TRUE(read_config(&c, &error)) << error;
+	EXPECT_EQ(c.env_names, (std::vector<std::string>{"FOO", "BAR"}));
+	std::string value;
+	ASSERT_TRUE(settings::lookup("PROCSQL_ENV", &value));
+	EXPECT_EQ(value, "FOO,BAR");
+	ASSERT_TRUE(settings::set("PROCSQL_ENV", nullptr, &error)) << error;
+	ASSERT_TRUE(read_config(&c, &error)) << error;
+	EXPECT_EQ(c.env_names, Config::default_env_names());
+}
+
 } // namespace
 } // namespace procsql

@@ -322,6 +322,101 @@ TEST(ArgvJson, RandomRoundTrip) {
   }
 }
 
+// ---- env_json ---------------------------------------------------------------
+
+namespace {
+
+// env_json's object as the array argv_json would give for its names and
+// values in turn ({"a":"1"} -> ["a","1"]): the structure outside strings
+// swapped, the strings decoded by decode_argv_json.
+std::optional<std::vector<std::pair<std::string, std::string>>> decode_env_json(std::string_view j) {
+  if (j.size() < 2 || j.front() != '{' || j.back() != '}') return std::nullopt;
+  std::string array(j);
+  bool in_string = false;
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    const char c = array[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '{') array[i] = '[';
+    else if (c == '}') array[i] = ']';
+    else if (c == ':') array[i] = (i > 0 && array[i - 1] == '"') ? ',' : 'x';
+    else if (c == ',' && i > 0 && array[i - 1] != '"') return std::nullopt;
+  }
+  const auto items = decode_argv_json(array);
+  if (!items || items->size() % 2 != 0) return std::nullopt;
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::size_t i = 0; i < items->size(); i += 2) out.emplace_back((*items)[i], (*items)[i + 1]);
+  return out;
+}
+
+}  // namespace
+
+TEST(EnvJson, Plain) {
+  EXPECT_EQ(env_json(""), "{}");
+  EXPECT_EQ(env_json("LD_PRELOAD=/tmp/x.so\0"s), R"({"LD_PRELOAD":"/tmp/x.so"})");
+  EXPECT_EQ(env_json("LD_PRELOAD=/tmp/x.so\0LD_AUDIT=/a.so\0"s), R"({"LD_PRELOAD":"/tmp/x.so","LD_AUDIT":"/a.so"})");
+  EXPECT_EQ(env_json("A=\0"s), R"({"A":""})");
+  EXPECT_EQ(env_json("A=b=c\0"s), R"({"A":"b=c"})") << "the first '=' ends the name";
+  EXPECT_EQ(env_json("A=1\0B=2"s), R"({"A":"1","B":"2"})") << "a last entry without its NUL";
+}
+
+// getenv returns the first of a name given twice: so does the column.
+TEST(EnvJson, FirstValueOfADuplicateKept) {
+  EXPECT_EQ(env_json("A=1\0A=2\0"s), R"({"A":"1"})");
+  EXPECT_EQ(env_json("A=1\0B=2\0A=3\0B=4\0C=5\0"s), R"({"A":"1","B":"2","C":"5"})");
+  EXPECT_EQ(env_json("A=\0A=x\0"s), R"({"A":""})") << "an empty first value still counts";
+  EXPECT_EQ(env_json("AB=1\0A=2\0"s), R"({"AB":"1","A":"2"})") << "a prefix is another name";
+}
+
+TEST(EnvJson, EntriesWithoutEqualsSkipped) {
+  EXPECT_EQ(env_json("JUNK\0"s), "{}");
+  EXPECT_EQ(env_json("JUNK\0A=1\0\0MORE\0"s), R"({"A":"1"})");
+  EXPECT_EQ(env_json("\0\0"s), "{}");
+  EXPECT_EQ(env_json("=x\0"s), R"({"":"x"})") << "an empty name is still a name";
+}
+
+TEST(EnvJson, EscapesAndRawBytes) {
+  EXPECT_EQ(env_json("A=say \"hi\"\\\n\0"s), R"({"A":"say \"hi\"\\\n"})");
+  EXPECT_EQ(env_json("A=\x01\x7F\0"s), R"({"A":"\u0001\u007f"})");
+  EXPECT_EQ(env_json("A=caf\xC3\xA9\0"s), "{\"A\":\"caf\xC3\xA9\"}");
+  EXPECT_EQ(env_json("A=\xFF\0"s), R"({"A":"\udcff"})");
+  EXPECT_EQ(env_json("A=x\xE2\x82\0"s), R"({"A":"x\udce2\udc82"})") << "a character cut by the NUL";
+  EXPECT_EQ(env_json("\xFF" "B=1\0"s), R"({"\udcffB":"1"})");
+}
+
+// Random entries: every first value comes back byte for byte, in order.
+TEST(EnvJson, RandomRoundTrip) {
+  std::mt19937 rng(20261207);
+  const std::string pieces[] = {"A", "B", "=", "\xFF", "\xC3\xA9", "\"", "\\", "\n", "x", ":", ",", "{", "}"};
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string raw;
+    std::vector<std::pair<std::string, std::string>> expected;
+    const int entries = rng() % 8;
+    for (int e = 0; e < entries; ++e) {
+      std::string entry;
+      const int n = rng() % 6;
+      for (int k = 0; k < n; ++k) entry += pieces[rng() % (sizeof(pieces) / sizeof(pieces[0]))];
+      raw += entry;
+      raw += '\0';
+      const std::size_t eq = entry.find('=');
+      if (eq == std::string::npos) continue;
+      const std::string name = entry.substr(0, eq);
+      bool seen = false;
+      for (const auto& [k, v] : expected) seen = seen || k == name;
+      if (!seen) expected.emplace_back(name, entry.substr(eq + 1));
+    }
+    const std::string json = env_json(raw);
+    ASSERT_EQ(valid_utf8(json), json);
+    const auto decoded = decode_env_json(json);
+    ASSERT_TRUE(decoded.has_value()) << json;
+    ASSERT_EQ(*decoded, expected) << json;
+  }
+}
+
 // ---- tty_name ---------------------------------------------------------------
 
 TEST(TtyName, PtySlavesGetSlash) {
