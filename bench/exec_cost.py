@@ -20,7 +20,10 @@ and the ratios B/A of each, per round, then their median.
 
 Usage (root, no other procsql collector running):
   /usr/bin/python3 bench/exec_cost.py --a OLD_BUILD_DIR --b NEW_BUILD_DIR \\
+      [--a-set PROCSQL_X=V] [--b-set PROCSQL_X=V]
       [--execs 4000] [--rounds 6] [--env-vars 30] [--env-bytes 2048]
+(--a and --b may be the same build with different settings, e.g. --b-set PROCSQL_ENV=
+to see what the environment filter costs.)
 """
 import argparse
 import json
@@ -62,15 +65,19 @@ def typical_env(nvars, nbytes):
     return env
 
 
-def prog_stats():
+def prog_stats(ids=None):
+    """{name: (run_cnt, run_time_ns)} of the procsql_ programs (only those with
+    an id in `ids` when given), and the set of their ids."""
     out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, check=True).stdout
-    stats = {}
+    stats, seen = {}, set()
     for p in json.loads(out):
         name = str(p.get("name", ""))
-        if name.startswith("procsql_"):
-            cnt, ns = stats.get(name, (0, 0))
-            stats[name] = (cnt + p.get("run_cnt", 0), ns + p.get("run_time_ns", 0))
-    return stats
+        if not name.startswith("procsql_") or (ids is not None and p["id"] not in ids):
+            continue
+        seen.add(p["id"])
+        cnt, ns = stats.get(name, (0, 0))
+        stats[name] = (cnt + p.get("run_cnt", 0), ns + p.get("run_time_ns", 0))
+    return stats, seen
 
 
 def storm(execs, env, threads):
@@ -91,17 +98,24 @@ def storm(execs, env, threads):
     return per * threads, time.perf_counter() - t0
 
 
-def one_pass(build, execs, env, threads):
+def one_pass(build, execs, env, threads, settings):
     ext = os.path.join(build, "procsql")
+    # Only this pass's programs count: another collector on the machine (a
+    # test, a procsqld) has programs of the same names.
+    _, others = prog_stats()
+    child_env = dict(os.environ)
+    child_env.update(settings)
     child = subprocess.Popen([sys.executable, "-c", CHILD, ext], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, text=True, env=child_env)
     line = child.stdout.readline()
     if line.strip() != "ready":
         child.kill()
         raise SystemExit("cannot load %s" % ext)
-    before = prog_stats()
+    _, now = prog_stats()
+    ours = now - others
+    before, _ = prog_stats(ours)
     issued, wall = storm(execs, env, threads)
-    after = prog_stats()
+    after, _ = prog_stats(ours)
     child.stdin.write("\n")
     child.stdin.flush()
     child.wait()
@@ -119,6 +133,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--a", required=True, help="build directory A (before)")
     ap.add_argument("--b", required=True, help="build directory B (after)")
+    ap.add_argument("--a-set", action="append", default=[], metavar="NAME=VALUE",
+                    help="a PROCSQL_* setting for A's collector (repeatable)")
+    ap.add_argument("--b-set", action="append", default=[], metavar="NAME=VALUE")
     ap.add_argument("--execs", type=int, default=4000)
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--env-vars", type=int, default=30)
@@ -135,7 +152,8 @@ def main():
         for r in range(args.rounds):
             order = ("a", "b") if r % 2 == 0 else ("b", "a")
             for side in order:
-                res = one_pass(getattr(args, side), args.execs, env, threads)
+                settings = dict(kv.split("=", 1) for kv in getattr(args, side + "_set"))
+                res = one_pass(getattr(args, side), args.execs, env, threads, settings)
                 results[side].append(res)
                 print("round %d %s: exec program %.0f ns/exec, all programs %.0f ns/exec, %.0f execs/s"
                       % (r, side.upper(), res["exec_ns"], res["all_ns"], res["rate"]), flush=True)

@@ -26,11 +26,14 @@ const volatile __u32 env_name_count = 0;
 /* A name shorter than three bytes: its first four bytes include value bytes,
  * so the filter cannot hold it and every variable is compared. */
 const volatile __u32 env_filter_off = 0;
-const volatile __u64 env_filter[4];
+/* The filter: for each hash of a variable's first four bytes, 0 when no
+ * name hashes there, 1 + the name's index when one does, 255 when several. */
+const volatile __u8 env_bucket[256];
 /* Each name followed by '=', as eight little-endian words, with the masks of
- * the bytes that count. */
+ * the bytes that count, and how many words count. */
 const volatile __u64 env_words[PROCSQL_ENV_NAMES_MAX][8];
 const volatile __u64 env_wmasks[PROCSQL_ENV_NAMES_MAX][8];
+const volatile __u8 env_nwords[PROCSQL_ENV_NAMES_MAX];
 
 #define PROCSQL_ENV_HASH_MUL 2654435761u
 
@@ -57,18 +60,32 @@ static __always_inline char *procsql_env_area(struct procsql_env_scratch *s)
 	return &s->data[2 * (env_mask + 1)];
 }
 
-/* Whether the variable at `v` is "NAME=..." for one of the names. */
-static __always_inline bool procsql_env_named(const char *v)
+/* Whether the variable at `v` is "NAME=..." for name j. */
+static __always_inline bool procsql_env_is(const char *v, __u32 j)
 {
 	const __u64 *w = (const __u64 *)v;
+	j &= PROCSQL_ENV_NAMES_MAX - 1;
+	__u32 n = env_nwords[j];
+	__u64 diff = 0;
+#pragma unroll
+	for (int k = 0; k < 8; k++) {
+		if (k >= n)
+			break;
+		diff |= (w[k] ^ env_words[j][k]) & env_wmasks[j][k];
+	}
+	return diff == 0;
+}
+
+/* Whether the variable at `v` is "NAME=..." for one of the names, given its
+ * filter bucket (see env_bucket). */
+static __always_inline bool procsql_env_named(const char *v, __u8 bucket)
+{
+	if (bucket != 255)
+		return procsql_env_is(v, bucket - 1);
 	for (__u32 j = 0; j < PROCSQL_ENV_NAMES_MAX; j++) {
 		if (j >= env_name_count)
 			break;
-		__u64 diff = 0;
-#pragma unroll
-		for (int k = 0; k < 8; k++)
-			diff |= (w[k] ^ env_words[j][k]) & env_wmasks[j][k];
-		if (diff == 0)
+		if (procsql_env_is(v, j))
 			return true;
 	}
 	return false;
@@ -96,10 +113,8 @@ static __always_inline long procsql_env_step(struct procsql_env_scratch *s)
 	off &= env_mask;
 	char *v = &procsql_env_area(s)[off];
 	__u32 key = *(__u32 *)v;
-	__u32 h = (key * PROCSQL_ENV_HASH_MUL) >> 24;
-	if (!env_filter_off && !(env_filter[(h >> 6) & 3] & (1ull << (h & 63))))
-		return 0;
-	if (!procsql_env_named(v))
+	__u8 bucket = env_filter_off ? 255 : env_bucket[((key * PROCSQL_ENV_HASH_MUL) >> 24) & 255];
+	if (!bucket || !procsql_env_named(v, bucket))
 		return 0;
 	__u32 n = end - (p - st->env_start); /* with its NUL */
 	__u32 at = st->out_len;
@@ -143,7 +158,9 @@ static __always_inline struct procsql_env_scratch *
 procsql_env_capture(struct mm_struct *mm, struct linux_binprm *bprm, __u32 cpu, __u32 *flags,
 		    __u32 *envc_out, bool use_loop)
 {
-	__u32 envc = BPF_CORE_READ(bprm, envc);
+	/* Direct loads (BTF pointers of a tp_btf program), not probe reads: the
+	 * exec path pays for every helper call. */
+	__u32 envc = bprm->envc;
 	*envc_out = envc;
 	if (!env_name_count) {
 		*flags |= PROCSQL_EXEC_ENV_OFF;
@@ -155,10 +172,10 @@ procsql_env_capture(struct mm_struct *mm, struct linux_binprm *bprm, __u32 cpu, 
 		return NULL;
 	}
 	struct procsql_env_state *st = &s->st;
-	__u64 env_start = BPF_CORE_READ(mm, env_start);
-	__u64 env_end = BPF_CORE_READ(mm, env_end);
-	__u64 start_stack = BPF_CORE_READ(mm, start_stack);
-	__u32 argc = BPF_CORE_READ(bprm, argc);
+	__u64 env_start = mm->env_start;
+	__u64 env_end = mm->env_end;
+	__u64 start_stack = mm->start_stack;
+	__u32 argc = bprm->argc;
 	st->env_start = env_start;
 	st->env_total = env_end > env_start ? env_end - env_start : 0;
 	st->i = 0;
@@ -188,7 +205,9 @@ procsql_env_capture(struct mm_struct *mm, struct linux_binprm *bprm, __u32 cpu, 
 	__u32 nread = nvars < envc ? nvars + 1 : nvars;
 	if (len == 0 || nread > PROCSQL_ENV_VARS_LOOP + 1 ||
 	    bpf_probe_read_user(procsql_env_area(s), len, (const void *)env_start) != 0 ||
-	    bpf_probe_read_user(st->ptrs, nread * 8, (const void *)envp) != 0 ||
+	    /* (The mask changes nothing, nread <= PROCSQL_ENV_VARS_LOOP + 1, but
+	     * the compiler may test a copy of nread: this bounds the one used.) */
+	    bpf_probe_read_user(st->ptrs, (nread & 2047) * 8, (const void *)envp) != 0 ||
 	    st->ptrs[0] != env_start) {
 		*flags |= PROCSQL_EXEC_ENV_UNREADABLE;
 		return NULL;

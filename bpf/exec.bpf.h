@@ -342,7 +342,7 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 	/* The allowlisted environment variables (env_filter.bpf.h). */
 	__u32 envc = 0;
 	__u32 env_len = 0;
-	struct procsql_env_scratch *es = procsql_env_capture(mm, bprm, cpu, &ev->flags, &envc, use_loop);
+	struct procsql_env_scratch *es = procsql_env_capture(task->mm, bprm, cpu, &ev->flags, &envc, use_loop);
 	ev->envc = envc;
 	if (es) {
 		env_len = es->st.out_len;

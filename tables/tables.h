@@ -19,4 +19,7 @@ const sqlite3_module& processes_module();
 const sqlite3_module& container_map_module();
 const sqlite3_module& procsql_stats_module();
 
+// procsql_caps_text(): see tables/scalar_functions.cpp. An SQLite result code.
+int register_scalar_functions(sqlite3* db);
+
 } // namespace procsql

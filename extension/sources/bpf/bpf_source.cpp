@@ -207,10 +207,12 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 	skel_->rodata->env_mask = env.env_mask;
 	skel_->rodata->env_name_count = env.name_count;
 	skel_->rodata->env_filter_off = env.filter_off ? 1 : 0;
-	static_assert(sizeof(skel_->rodata->env_filter) == sizeof(env.filter), "");
+	static_assert(sizeof(skel_->rodata->env_bucket) == sizeof(env.bucket), "");
+	static_assert(sizeof(skel_->rodata->env_nwords) == sizeof(env.nwords), "");
 	static_assert(sizeof(skel_->rodata->env_words) == sizeof(env.words), "");
 	static_assert(sizeof(skel_->rodata->env_wmasks) == sizeof(env.masks), "");
-	std::memcpy((void*)skel_->rodata->env_filter, env.filter, sizeof(env.filter));
+	std::memcpy((void*)skel_->rodata->env_bucket, env.bucket, sizeof(env.bucket));
+	std::memcpy((void*)skel_->rodata->env_nwords, env.nwords, sizeof(env.nwords));
 	std::memcpy((void*)skel_->rodata->env_words, env.words, sizeof(env.words));
 	std::memcpy((void*)skel_->rodata->env_wmasks, env.masks, sizeof(env.masks));
 	skel_->rodata->trace_threads = config.threads;

@@ -14,9 +14,12 @@ namespace procsql {
 struct EnvFilterTables {
 	uint32_t name_count = 0;
 	bool filter_off = false; // a name under 3 bytes: every variable is compared
-	uint64_t filter[4] = {}; // 256-bit set of hashed first words
+	// Per hash of a variable's first four bytes: 0 no name, 1 + j name j,
+	// 255 several names.
+	uint8_t bucket[256] = {};
 	uint64_t words[PROCSQL_ENV_NAMES_MAX][8] = {};
 	uint64_t masks[PROCSQL_ENV_NAMES_MAX][8] = {};
+	uint8_t nwords[PROCSQL_ENV_NAMES_MAX] = {}; // words of name j that count
 	uint32_t env_mask = 0;   // the power of two >= env_bytes, minus one
 };
 
