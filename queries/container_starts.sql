@@ -12,7 +12,8 @@
 -- Cron (README, "Scheduled queries"):
 --   */5 * * * * root procsql query --format jsonl /usr/share/procsql/queries/container_starts.sql >> /var/log/procsql/container_starts.jsonl
 -- One row per container id. A container may own several cgroups (the runtime's, and any
---   the container makes below it): the metadata is its top cgroup's, created_time the
+--   the container makes below it; a restarted one a new cgroup at the same path): the
+--   metadata is its top cgroup's (the live one after a restart), created_time the
 --   earliest. `first_*` is the container's first exec that is not the runtime's own stage
 --   (runc runs its setup as path '/' or a runc_cloned memfd inside the new cgroup); NULL
 --   when no exec of it is retained.
@@ -20,13 +21,17 @@ WITH win AS MATERIALIZED (
     SELECT store_id, lo, hi, job FROM procsql_window(@job, 'process_events')
 ),
 map AS (
-    SELECT container_id,
-           min(length(cgroup_path)) AS depth,  -- picks the top cgroup's row (bare columns)
-           cgroup_path, runtime, container_name, image,
+    -- The container's top cgroup; after a restart (a new cgroup of the same path) the
+    -- live one, else the newest.
+    SELECT container_id, cgroup_path, runtime, container_name, image,
            pod_uid, pod_name, pod_namespace, removed_time
-      FROM container_map
-     WHERE container_id IS NOT NULL
-     GROUP BY container_id
+      FROM (SELECT *, row_number() OVER (PARTITION BY container_id
+                                         ORDER BY length(cgroup_path),
+                                                  removed_time IS NOT NULL,
+                                                  created_time DESC) AS pick
+              FROM container_map
+             WHERE container_id IS NOT NULL)
+     WHERE pick = 1
 ),
 created AS (
     SELECT container_id, min(created_time) AS created_time
