@@ -219,7 +219,7 @@ void Collector::create_container_map() {
 		}
 		at = colon + 1;
 	}
-	options.docker_root = "/var/lib/docker/containers";
+	options.docker_root = config_.docker_root + "/containers";
 	options.grace_ns = int64_t(config_.container_grace_s) * 1000000000;
 	containers_ = std::make_unique<ContainerMap>(options);
 }
@@ -442,6 +442,7 @@ std::vector<StatRow> Collector::stats() const {
 	integer("container_map.paths_truncated", containers_->paths_truncated());
 	integer("container_map.grace_seconds", config_.container_grace_s);
 	text("container_map.runc_roots", config_.runc_roots);
+	text("container_map.docker_root", config_.docker_root);
 
 	// The same counters for every table.
 	auto table = [&](const std::string& name, const KindStats& k, const auto& store) {

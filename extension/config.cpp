@@ -81,7 +81,7 @@ const char* const kNames[] = {"PROCSQL_BACKEND",     "PROCSQL_BPF_EXE_MEMO",    
                               "PROCSQL_RINGBUF_BYTES", "PROCSQL_BPF_NO_LOOP",   "PROCSQL_THREADS",
                               "PROCSQL_CONTAINER_GRACE", "PROCSQL_DEBUG",       "PROCSQL_RUNC_ROOTS",
                               "PROCSQL_STATE_DIR",   "PROCSQL_GROUP",          "PROCSQL_ENV",
-                              "PROCSQL_ENV_BYTES"};
+                              "PROCSQL_ENV_BYTES",   "PROCSQL_DOCKER_ROOT"};
 
 std::mutex g_overrides_mutex;
 std::map<std::string, std::string> g_overrides;
@@ -266,6 +266,16 @@ bool Config::from_env(Config* out, std::string* error) {
 	}
 	if (const auto roots = value_of("PROCSQL_RUNC_ROOTS")) {
 		c.runc_roots = *roots;
+	}
+	if (const auto root = value_of("PROCSQL_DOCKER_ROOT"); root && !root->empty()) {
+		if ((*root)[0] != '/') {
+			*error = "PROCSQL_DOCKER_ROOT must be an absolute path (dockerd's --data-root), got '" + *root + "'";
+			return false;
+		}
+		c.docker_root = *root;
+		while (c.docker_root.size() > 1 && c.docker_root.back() == '/') {
+			c.docker_root.pop_back();
+		}
 	}
 	if (const auto dir = value_of("PROCSQL_STATE_DIR"); dir && !dir->empty()) {
 		if ((*dir)[0] != '/') {

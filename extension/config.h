@@ -41,6 +41,9 @@ struct Config {
 	// containerd (per namespace) and Docker run runc with.
 	std::string runc_roots =
 	    "/run/runc:/run/containerd/runc/k8s.io:/run/containerd/runc/default:/run/docker/runtime-runc/moby";
+	// PROCSQL_DOCKER_ROOT: dockerd's --data-root, whose containers/<id>/
+	// config.v2.json give container_map its names and images.
+	std::string docker_root = "/var/lib/docker";
 	bool debug = false;                               // PROCSQL_DEBUG=1
 	ModeChoice mode = ModeChoice::automatic;          // PROCSQL_MODE
 	std::string state_dir = "/run/procsql";           // PROCSQL_STATE_DIR: procsqld's stores

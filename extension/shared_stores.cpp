@@ -125,6 +125,7 @@ std::string collector_settings(const Config& config) {
 	line("PROCSQL_THREADS", config.threads ? "1" : "0");
 	line("PROCSQL_CONTAINER_GRACE", std::to_string(config.container_grace_s));
 	line("PROCSQL_RUNC_ROOTS", config.runc_roots);
+	line("PROCSQL_DOCKER_ROOT", config.docker_root);
 	return s;
 }
 

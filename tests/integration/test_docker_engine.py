@@ -40,12 +40,13 @@ Every test finds its rows by its own container ids, names and markers.
 import json
 import os
 import re
+import subprocess
 import time
 import unittest
 
 from daemon_harness import PythonClient
 from docker_engine import IMAGE_REF, PODMAN_IMAGE_REF, DockerEngine, PodmanEngine, ShellSession
-from procsql_test import ProcsqlTestCase, Script, marker, may_be_null, nullable, sql_str
+from procsql_test import BUILD_DIR, ProcsqlTestCase, Script, marker, may_be_null, nullable, sql_str
 
 MAP_COLUMNS = ["cgroup_id", "cgroup_path", "container_id", "runtime", "container_name",
                "image", "pod_uid", "pod_name", "pod_namespace", "created_time",
@@ -374,6 +375,26 @@ class DockerEngineTest(EngineTestCase):
         self.assertEqual(
             {k: row[k] for k in ("runtime", "cgroup_path", "container_name", "image")},
             {"runtime": "docker", "cgroup_path": "/docker/" + cid, "container_name": None, "image": None})
+
+    def test_names_with_docker_root_setting(self):
+        """PROCSQL_DOCKER_ROOT names dockerd's --data-root: names and images
+        come from there, without any mount trick, and procsql_stats says
+        which root it read."""
+        s = ShellSession(self, env={"PROCSQL_DOCKER_ROOT": self.engine.data_root + "/"})
+        cid, name = self.running()
+        row = self.map_row(s, cid)
+        self.check_map_row(row, cid, name)
+        stat = self.one(s.query("SELECT value FROM procsql_stats WHERE name = 'container_map.docker_root'"),
+                        "the docker_root row")
+        self.assertEqual(stat["value"], self.engine.data_root)
+
+    def test_docker_root_must_be_absolute(self):
+        out = subprocess.run(["sqlite3", ":memory:", ".load %s" % os.path.join(BUILD_DIR, "procsql")],
+                             env=dict(os.environ, PROCSQL_DOCKER_ROOT="var/lib/docker"),
+                             capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("PROCSQL_DOCKER_ROOT must be an absolute path", out.stderr)
+        self.assertEqual(out.stderr.count("\n"), 1, out.stderr)
 
 
 # ==========================================================================
