@@ -114,6 +114,9 @@ PROCESS_EVENTS_COLUMNS = [
     "cmdline_truncated", "path_truncated", "cwd", "mode", "owner_uid",
     "owner_gid", "inode", "uid", "euid", "gid", "egid", "auid", "session",
     "tty", "cgroup_id", "mnt_ns", "pid_ns", "ns_pid", "syscall", "container_id",
+    # issue 15
+    "env", "env_truncated", "cap_effective", "cap_permitted", "cap_ambient", "cap_bounding",
+    "no_new_privs", "seccomp", "exe_fs", "exe_upper_layer",
 ]
 
 TRUE = os.path.realpath("/usr/bin/true")
