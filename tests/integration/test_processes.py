@@ -124,7 +124,9 @@ class ProcessesTest(ProcsqlTestCase):
         print(json.dumps([own, ch], indent=1))
 
         self.assertEqual(sorted(own), sorted(["pid", "parent", "start_time", "path", "cmdline",
-                                              "cwd", "uid", "tty", "cgroup_id", "container_id"]))
+                                              "cwd", "uid", "tty", "cgroup_id", "container_id",
+                                              "cap_effective", "cap_permitted", "cap_ambient",
+                                              "cap_bounding", "no_new_privs", "seccomp"]))
         self.assertEqual(own["path"], os.path.realpath("/proc/self/exe"))
         self.assertEqual(own["cmdline"], proc_cmdline(os.getpid()))
         self.assertEqual(own["cwd"], os.getcwd())
