@@ -285,8 +285,9 @@ class DaemonTest(ProcsqlTestCase):
                 "daemon.gap_start_time", "daemon.gap_end_time", "daemon.rows_discarded"]
         self.assertEqual(names[:len(head)], head)
         settings = ["PROCSQL_BACKEND", "PROCSQL_CAPACITY", "PROCSQL_ARENA_BYTES", "PROCSQL_ARGV_BYTES",
+                    "PROCSQL_ENV", "PROCSQL_ENV_BYTES",
                     "PROCSQL_RINGBUF_BYTES", "PROCSQL_BPF_NO_LOOP", "PROCSQL_BPF_EXE_MEMO", "PROCSQL_THREADS",
-                    "PROCSQL_CONTAINER_GRACE", "PROCSQL_RUNC_ROOTS"]
+                    "PROCSQL_CONTAINER_GRACE", "PROCSQL_RUNC_ROOTS", "PROCSQL_DOCKER_ROOT"]
         attach = ["attach.drain_bound_ms", "attach.drain_waits", "attach.drain_timeouts", "attach.daemon_absent",
                   "attach.stores_followed"]
         at = len(head)
