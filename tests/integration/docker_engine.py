@@ -100,7 +100,7 @@ import unittest
 import uuid
 
 from containers import BUSYBOX, DEFAULT_APPLETS, _is_static_elf, build_rootfs, cgroup2_mount, runc_path
-from procsql_test import BACKEND, EXTENSION, IN_CI, SOURCE_DIR, SQLITE3
+from procsql_test import BACKEND, EXTENSION, IN_CI, SOURCE_DIR, SQLITE3, unavailable_cls
 
 DOCKER = "/usr/bin/docker"    # Debian's docker.io client (not /usr/local/bin/docker)
 DOCKERD = "/usr/sbin/dockerd"  # where Debian's docker.io installs the daemon
@@ -119,14 +119,6 @@ IMAGE_APPLETS = tuple(dict.fromkeys(DEFAULT_APPLETS + (
 
 # --------------------------------------------------------------------------
 # Preconditions: usable from setUpClass (no test case instance there).
-
-def unavailable_cls(why):
-    """A precondition is missing: an error under CI=true, a skip otherwise
-    (procsql_test.unavailable for a class: setUpClass has no tc.fail)."""
-    if IN_CI:
-        raise AssertionError("cannot run (CI=true, so this is a failure, not a skip): " + why)
-    raise unittest.SkipTest(why)
-
 
 def _common_requirements():
     if os.geteuid() != 0:

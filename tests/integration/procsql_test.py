@@ -133,6 +133,14 @@ def unavailable(tc, why):
     raise unittest.SkipTest(why)
 
 
+def unavailable_cls(why):
+    """The same for a whole class, from setUpClass (which has no test case to
+    fail): an error under CI=true, a skip otherwise."""
+    if IN_CI:
+        raise AssertionError("cannot run (CI=true, so this is a failure, not a skip): " + why)
+    raise unittest.SkipTest(why)
+
+
 def require_root(tc):
     if os.geteuid() != 0:
         unavailable(tc, "needs root (BPF)")
