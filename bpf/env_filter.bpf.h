@@ -140,10 +140,14 @@ __noinline int procsql_env_step_on(__u32 cpu)
 	return procsql_env_step(s);
 }
 
+/* bpf_loop's context: the buffer, found once by the caller. */
+struct procsql_env_loop_ctx {
+	struct procsql_env_scratch *s;
+};
+
 static long procsql_env_loop_cb(__u32 index, void *ctx)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
-	struct procsql_env_scratch *s = bpf_map_lookup_elem(&procsql_env_scratch, &cpu);
+	struct procsql_env_scratch *s = ((struct procsql_env_loop_ctx *)ctx)->s;
 	if (!s)
 		return 1;
 	return procsql_env_step(s);
@@ -216,7 +220,8 @@ procsql_env_capture(struct mm_struct *mm, struct linux_binprm *bprm, __u32 cpu, 
 	st->nvars = nvars;
 	st->nptrs = nread;
 	if (use_loop) {
-		bpf_loop(nvars, procsql_env_loop_cb, NULL, 0);
+		struct procsql_env_loop_ctx lc = {.s = s};
+		bpf_loop(nvars, procsql_env_loop_cb, &lc, 0);
 	} else {
 		for (int k = 0; k < PROCSQL_ENV_VARS_BOUNDED; k++) {
 			if (procsql_env_step_on(cpu))
