@@ -16,8 +16,10 @@
 --                  whose image is an overlay (some exec of it ran from overlay): a host
 --                  directory or volume mounted into it.
 -- The runtime's own setup stage is left out (runc runs as path '/' or a runc_cloned memfd
---   inside the new cgroup). The eBPF backend only: exe_fs and exe_upper_layer are NULL
---   on the audit backend.
+--   inside the new cgroup), and so is the engine's init as the container's pid 1
+--   (`docker run --init`, or "init": true in daemon.json: the host's docker-init bound at
+--   /sbin/docker-init; podman's catatonit at /run/podman-init), a host file by design.
+--   The eBPF backend only: exe_fs and exe_upper_layer are NULL on the audit backend.
 WITH win AS MATERIALIZED (
     SELECT store_id, lo, hi FROM procsql_window(@job, 'process_events')
 ),
@@ -38,6 +40,7 @@ SELECT win.store_id, p.eid,
   LEFT JOIN container_map m ON m.cgroup_id = p.cgroup_id
  WHERE p.container_id IS NOT NULL
    AND p.path != '/' AND p.path NOT GLOB '/memfd:runc_cloned:*'
+   AND NOT (p.ns_pid = 1 AND p.path IN ('/sbin/docker-init', '/run/podman-init'))
    AND (p.exe_upper_layer = 1
         OR p.exe_fs IN ('tmpfs', 'ramfs')
         OR (p.exe_fs != 'overlay'

@@ -11,17 +11,24 @@
 --   */5 * * * * root procsql query --format jsonl /usr/share/procsql/queries/ld_preload_exec.sql >> /var/log/procsql/ld_preload_exec.jsonl
 -- Needs `LD_PRELOAD` and `LD_AUDIT` in PROCSQL_ENV (they are by default); the eBPF backend
 --   only (the audit backend cannot see environments: env is NULL there). An empty value
---   injects nothing and is not reported. A value is allowed when it matches one of the
---   GLOB patterns of `allowed` as a whole (a value naming several libraries must match one
---   pattern entirely): edit the list for what this fleet preloads on purpose.
-WITH allowed(pattern) AS (
-    VALUES ('*/libeatmydata.so*'),
-           ('*/libjemalloc.so*'),
-           ('*/libtcmalloc*.so*'),
-           ('*/faketime/libfaketime*.so*'),
-           ('*/libfakeroot/libfakeroot*.so*'),
+--   injects nothing and is not reported. A value is allowed when EVERY library it names
+--   is: the values are split where ld.so splits LD_PRELOAD (at spaces and colons; LD_AUDIT
+--   is split at colons only, so splitting it at spaces too only makes more pieces, each of
+--   which must be allowed), and each piece must match one GLOB pattern of `allowed` as a
+--   whole, so `/usr/lib/x86_64-linux-gnu/libeatmydata.so:/tmp/x.so` is reported. The
+--   patterns name a library in the system's library directories (`/usr/lib*/`; `/lib...` is
+--   read as `/usr/lib...`, one directory on a merged-/usr system), never a name anywhere: a
+--   `/tmp/libjemalloc.so` is reported, and so is a piece with a `..` component. A bare name
+--   (`libfakeroot-sysv.so`) is searched by ld.so in its library path. Edit the list for
+--   what this fleet preloads on purpose.
+WITH RECURSIVE allowed(pattern) AS (
+    VALUES ('/usr/lib*/libeatmydata.so*'),
+           ('/usr/lib*/libjemalloc.so*'),
+           ('/usr/lib*/libtcmalloc*.so*'),
+           ('/usr/lib*/faketime/libfaketime*.so*'),
+           ('/usr/lib*/libfakeroot/libfakeroot*.so*'),
            ('libfakeroot-sysv.so'),
-           ('*/libgtk3-nocsd.so*')
+           ('/usr/lib*/libgtk3-nocsd.so*')
 ),
 injected AS (
     SELECT w.store_id, p.*,
@@ -30,15 +37,32 @@ injected AS (
       FROM procsql_window(@job, 'process_events') AS w
       JOIN process_events AS p ON p.eid BETWEEN w.lo AND w.hi
      WHERE p.env IS NOT NULL
+       AND (coalesce(json_extract(p.env, '$.LD_PRELOAD'), '') != ''
+            OR coalesce(json_extract(p.env, '$.LD_AUDIT'), '') != '')
+),
+-- Every library named: `rest` is what is left to split, with spaces made colons.
+pieces(eid, lib, rest) AS (
+    SELECT eid, '', replace(coalesce(ld_preload, '') || ':' || coalesce(ld_audit, ''), ' ', ':') || ':'
+      FROM injected
+    UNION ALL
+    SELECT eid, substr(rest, 1, instr(rest, ':') - 1), substr(rest, instr(rest, ':') + 1)
+      FROM pieces
+     WHERE rest != ''
+),
+refused AS (
+    SELECT DISTINCT eid
+      FROM pieces
+     WHERE lib != ''
+       AND (lib GLOB '*/../*' OR lib GLOB '*/..' OR lib GLOB '../*'
+            OR NOT EXISTS (SELECT 1 FROM allowed a
+                            WHERE CASE WHEN lib GLOB '/lib*/*'
+                                       THEN '/usr' || lib ELSE lib END GLOB a.pattern))
 )
 SELECT store_id, eid,
        datetime(time, 'unixepoch') AS at,
        ld_preload, ld_audit,
        pid, parent, parent_path, uid, euid, tty,
        path, cmdline, cwd, container_id
-  FROM injected i
- WHERE (coalesce(ld_preload, '') != ''
-        AND NOT EXISTS (SELECT 1 FROM allowed a WHERE i.ld_preload GLOB a.pattern))
-    OR (coalesce(ld_audit, '') != ''
-        AND NOT EXISTS (SELECT 1 FROM allowed a WHERE i.ld_audit GLOB a.pattern))
+  FROM injected
+ WHERE eid IN (SELECT eid FROM refused)
  ORDER BY eid;
