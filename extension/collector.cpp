@@ -359,7 +359,13 @@ bool Collector::containers(std::vector<ContainerEntry>* out, std::string* error)
 	if (attachment_) {
 		return attachment_->containers(out, error);
 	}
-	*out = containers_->containers(BootClock::now_unix_ns());
+	const int64_t now = BootClock::now_unix_ns();
+	if (source_ && !source_->reports_cgroup_changes()) {
+		// No rmdir records: a container removed since the source's last sweep
+		// is marked now, so a query right after `docker rm` says so.
+		containers_->check_removed(now);
+	}
+	*out = containers_->containers(now);
 	return true;
 }
 

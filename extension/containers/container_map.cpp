@@ -246,6 +246,27 @@ void ContainerMap::observe(uint64_t cgroup_id, const std::string& path, int64_t 
 		}
 	}
 	add(cgroup_id, path, now_ns);
+	// Its ancestors too (a Kubernetes pod's own cgroup holds no process, so
+	// no process shows it), when their directories are there to say their
+	// ids; made before the cgroup, so their ctime is their creation.
+	if (options_.cgroup2_root.empty()) {
+		return;
+	}
+	for (size_t slash = path.rfind('/'); slash != std::string::npos && slash > 0; slash = path.rfind('/', slash - 1)) {
+		const std::string parent = path.substr(0, slash);
+		struct stat st{};
+		if (stat((options_.cgroup2_root + parent).c_str(), &st) != 0) {
+			break;
+		}
+		{
+			std::lock_guard<std::mutex> lock(mu_);
+			auto it = entries_.find(uint64_t(st.st_ino));
+			if (it != entries_.end() && it->second.removed_time == 0 && it->second.cgroup_path == parent) {
+				break; // known, and so are its own ancestors
+			}
+		}
+		add(uint64_t(st.st_ino), parent, ctime_ns(st));
+	}
 }
 
 void ContainerMap::check_removed(int64_t now_ns) {
@@ -399,7 +420,7 @@ void ContainerMap::expire(int64_t now_ns) {
 		it = now_ns - it->second > kRuncWindowNs ? pending_since_.erase(it) : std::next(it);
 	}
 	for (auto it = entries_.begin(); it != entries_.end();) {
-		if (it->second.removed_time && now_ns - it->second.removed_time > options_.grace_ns) {
+		if (it->second.removed_time && now_ns - it->second.removed_time >= options_.grace_ns) {
 			pending_since_.erase(it->first);
 			it = entries_.erase(it);
 		} else {

@@ -75,6 +75,10 @@ public:
 	virtual void drain() = 0;
 	// The longest one drain() may take.
 	virtual int drain_bound_ms() const = 0;
+	// The kernel tells this source when cgroups are made and removed (eBPF's
+	// cgroup records); without that, container_map learns cgroups from
+	// processes and checks for removed ones itself (audit).
+	virtual bool reports_cgroup_changes() const { return true; }
 	// The processes alive now (without argv: see process_snapshot.h);
 	// false with a reason when they cannot be read. Thread-safe.
 	virtual bool read_processes(std::vector<LiveProcess>* out, std::string* error) = 0;

@@ -158,10 +158,15 @@ def crio_container(tc, args, name="api", image="quay.io/example/api:2",
 
 def clean_procsql_env(tc, **extra):
     """The extension reads PROCSQL_* when the collector starts: give it the
-    defaults plus EXTRA for this test, restored at cleanup."""
+    defaults plus EXTRA for this test, restored at cleanup. The backend under
+    test stays (PROCSQL_TEST_BACKEND): an audit variant must not quietly run
+    on eBPF."""
     saved = {k: v for k, v in os.environ.items() if k.startswith("PROCSQL_")}
     for k in saved:
         del os.environ[k]
+    os.environ["PROCSQL_BACKEND"] = saved.get("PROCSQL_TEST_BACKEND", "bpf")
+    if "PROCSQL_TEST_BACKEND" in saved:
+        os.environ["PROCSQL_TEST_BACKEND"] = saved["PROCSQL_TEST_BACKEND"]
 
     def restore():
         for k in [k for k in os.environ if k.startswith("PROCSQL_")]:

@@ -72,6 +72,7 @@ public:
 	AuditSource& operator=(const AuditSource&) = delete;
 
 	const char* backend() const override { return "audit"; }
+	bool reports_cgroup_changes() const override { return false; }
 	// Read-your-writes: waits (at most kDrainBoundMs) until the kernel's audit
 	// queue is empty, then moves everything delivered into the stores.
 	void drain() override;
