@@ -129,6 +129,22 @@ static __always_inline long procsql_argc_step(struct procsql_argv_walk *w)
 	return 0;
 }
 
+/* The bounded loop of kernels without bpf_loop, as a global function: the
+ * verifier checks it once, on its own, rather than the rest of the handler
+ * once per way out of each of its iterations. (5.6+: global functions.) */
+__noinline int procsql_argv_bounded(int unused)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct procsql_fail_scratch *s = bpf_map_lookup_elem(&procsql_exec_scratch, &cpu);
+	if (!s)
+		return 0;
+	for (int i = 0; i < PROCSQL_FAIL_ARGS_BOUNDED; i++) {
+		if (procsql_argv_step(&s->aw.w, s->data, false))
+			break;
+	}
+	return 0;
+}
+
 static long procsql_argv_loop_cb(__u32 index, void *ctx)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
@@ -267,10 +283,7 @@ static __always_inline int procsql_handle_exec_failure(struct procsql_sys_exit_c
 			if (w->cut && !w->done && !w->unreadable)
 				bpf_loop(PROCSQL_FAIL_ARGC_LOOP / PROCSQL_ARGV_CHUNK, procsql_argc_loop_cb, NULL, 0);
 		} else {
-			for (int i = 0; i < PROCSQL_FAIL_ARGS_BOUNDED; i++) {
-				if (procsql_argv_step(w, data, false))
-					break;
-			}
+			procsql_argv_bounded(0);
 		}
 		if (w->argc || w->done)
 			ev->flags |= PROCSQL_EXEC_HAS_ARGV;
