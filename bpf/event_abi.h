@@ -73,6 +73,7 @@ enum procsql_event_kind {
 	PROCSQL_EVENT_EXIT = 3,
 	PROCSQL_EVENT_CGROUP = 4,
 	PROCSQL_EVENT_PROCESS = 5,
+	PROCSQL_EVENT_EXEC_FAILURE = 6,
 };
 
 /* Bits of procsql_exec_event.flags. */
@@ -88,10 +89,17 @@ enum procsql_exec_flags {
 	PROCSQL_EXEC_HAS_PARENT_PATH = 1u << 8, /* parent has an mm (not a kthread) */
 	PROCSQL_EXEC_VIA_EXECVEAT = 1u << 9,  /* the exec was an execveat(2) */
 	PROCSQL_EXEC_HAS_CWD = 1u << 10,
-	PROCSQL_EXEC_ENV_TRUNCATED = 1u << 11,  /* environment longer than the bound */
-	PROCSQL_EXEC_ENV_UNREADABLE = 1u << 12, /* environment not read (or not laid out as ELF does) */
-	PROCSQL_EXEC_ENV_OFF = 1u << 13,        /* PROCSQL_ENV names no variable */
-	PROCSQL_EXEC_NO_SECCOMP = 1u << 14,     /* kernel without seccomp: the mode reads disabled */
+	/* Failure records only (procsql_exec_failure_event): */
+	PROCSQL_EXEC_HAS_PATH = 1u << 11,     /* the caller has an executable */
+	PROCSQL_EXEC_HAS_FILENAME = 1u << 12, /* the name passed was read */
+	PROCSQL_EXEC_HAS_ARGV = 1u << 13,     /* argv was read (maybe cut: ARGV_TRUNCATED/UNREADABLE) */
+	PROCSQL_EXEC_ARGC_UNKNOWN = 1u << 14, /* the argument pointers could not be counted to their end */
+	PROCSQL_EXEC_NO_MARK = 1u << 15,      /* the call's entry was not seen: no filename, no argv */
+	/* Exec records only: */
+	PROCSQL_EXEC_ENV_TRUNCATED = 1u << 16,  /* environment longer than the bound */
+	PROCSQL_EXEC_ENV_UNREADABLE = 1u << 17, /* environment not read (or not laid out as ELF does) */
+	PROCSQL_EXEC_ENV_OFF = 1u << 18,        /* PROCSQL_ENV names no variable */
+	PROCSQL_EXEC_NO_SECCOMP = 1u << 19,     /* kernel without seccomp: the mode reads disabled */
 };
 
 /* procsql_exec_event.exe_upper */
@@ -122,6 +130,10 @@ enum procsql_kernel_counter {
 	PROCSQL_CNT_PROCESS_LOST = 16,     /* processes rows the task iterator could not write */
 	PROCSQL_CNT_CGROUP_PATH_CUT = 17,  /* cgroup paths at the kernel's limit (flagged on the record) */
 	PROCSQL_CNT_EXIT_CLAIM_FULL = 18,  /* exits reported without a claim: may be reported twice */
+	PROCSQL_CNT_FAIL_SEEN = 19,        /* execve/execveat calls that returned an error */
+	PROCSQL_CNT_FAIL_RINGBUF_FULL = 20,
+	PROCSQL_CNT_FAIL_NO_SCRATCH = 21,
+	PROCSQL_CNT_FAIL_TOO_LARGE = 22,
 	PROCSQL_CNT__MAX = 32,
 };
 
@@ -263,5 +275,62 @@ struct procsql_exec_event {
 	char comm[16];
 	/* then: path, filename, cwd, parent_path, tty, argv, env */
 };
+
+/* The exec call a mark and a failure record name. */
+enum procsql_exec_call_kind {
+	PROCSQL_EXEC_CALL_EXECVE = 1,
+	PROCSQL_EXEC_CALL_EXECVEAT = 2,
+};
+
+/* Bytes of a failure record's strings in front of argv: the caller's
+ * executable and cwd (each may carry " (deleted)"), the name passed, the tty. */
+#define PROCSQL_FAIL_PATHS_AREA (3 * (PROCSQL_PATH_MAX + 16) + PROCSQL_TTY_MAX)
+/* The argv reader's state, kept in front of the record in the scratch buffer. */
+#define PROCSQL_ARGV_WALK_BYTES 512
+/* A failed exec's arguments: with bpf_loop (5.17+) up to this many are read
+ * one by one (their strings up to PROCSQL_ARGV_BYTES), and the pointers after
+ * those counted PROCSQL_ARGV_CHUNK at a time up to PROCSQL_FAIL_ARGC_LOOP in
+ * all; without it, a bounded loop reads and counts PROCSQL_FAIL_ARGS_BOUNDED.
+ * More than that leaves argc unknown. */
+#define PROCSQL_FAIL_ARGS_LOOP 65536
+#define PROCSQL_ARGV_CHUNK 32
+#define PROCSQL_FAIL_ARGC_LOOP 1048576
+#define PROCSQL_FAIL_ARGS_BOUNDED 64
+
+/* One exec_failures row: an execve or execveat that returned an error. Made
+ * at the syscall's exit, from the caller (whose memory is still its own: a
+ * failed exec changed nothing). */
+struct procsql_exec_failure_event {
+	__u32 kind; /* PROCSQL_EVENT_EXEC_FAILURE */
+	__u32 size;
+	__u64 ktime_boot_ns;
+	__u64 start_boot_ns; /* the caller's process start */
+	__u64 cgroup_id;
+	__u32 pid, tid, ppid;
+	__u32 uid, euid, loginuid;
+	__s32 result;  /* what the call returned: -errno */
+	__s32 dirfd;   /* execveat's descriptor; AT_FDCWD (-100) for execve */
+	__u32 syscall; /* enum procsql_exec_call_kind */
+	__u32 argc;    /* arguments counted, unless PROCSQL_EXEC_ARGC_UNKNOWN */
+	__u32 flags;   /* enum procsql_exec_flags */
+	__u32 argv_len;
+	__u16 path_len, filename_len, cwd_len, tty_len;
+	char comm[16];
+	/* then: path (the caller's executable), filename (as passed), cwd, tty, argv */
+};
+
+/* The largest failure record, and the scratch buffer that builds it (argv is
+ * read one argument at a time, each into the room left: the verifier proves
+ * every such read against twice the bound). */
+#define PROCSQL_EXEC_FAILURE_RECORD_MAX(argv_bound) \
+	(sizeof(struct procsql_exec_failure_event) + PROCSQL_FAIL_PATHS_AREA + (argv_bound))
+#define PROCSQL_MAX_OF(a, b) ((a) > (b) ? (a) : (b))
+#define PROCSQL_EXEC_FAILURE_SCRATCH(argv_bound)                            \
+	(PROCSQL_ARGV_WALK_BYTES + sizeof(struct procsql_exec_failure_event) + \
+	 PROCSQL_MAX_OF(PROCSQL_FAIL_PATHS_AREA + 2 * (argv_bound), PROCSQL_PATHS_AREA))
+/* The exec handler's per-CPU buffer builds both kinds of record. (The path
+ * walk's writes are proven against PROCSQL_PATHS_AREA, hence the floor.) */
+#define PROCSQL_EXEC_SCRATCH_BYTES(argv_bound, env_room) \
+	PROCSQL_MAX_OF(PROCSQL_EXEC_RECORD_MAX(argv_bound, env_room), PROCSQL_EXEC_FAILURE_SCRATCH(argv_bound))
 
 #endif /* PROCSQL_EVENT_ABI_H */

@@ -32,8 +32,10 @@ struct procsql_exec_scratch {
 
 /* One assembly buffer per CPU. A plain array indexed by CPU, because a per-CPU
  * array's values are limited to 32 KiB. User space sets max_entries to the
- * number of possible CPUs and value_size to PROCSQL_EXEC_RECORD_MAX(argv_max,
- * 2 * (env_mask + 1)), so memory follows the configured bounds (no BTF value type, so the size can
+ * number of possible CPUs and value_size to PROCSQL_EXEC_SCRATCH_BYTES(argv_max,
+ * 2 * (env_mask + 1)) (room for an exec record with its environment, and for
+ * a failure record with its argv reader: exec_failure.bpf.h), so memory
+ * follows the configured bounds (no BTF value type, so the size can
  * change). The verifier proves every access against that size, knowing
  * argv_max. Sharing a buffer per CPU is safe: raw tracepoints run with
  * preemption disabled and the kernel refuses to re-enter a running program on
@@ -89,45 +91,91 @@ static __always_inline __u32 procsql_put_walk(__u32 *flags, char *data, __u32 of
 	return n;
 }
 
+/* The syscall tracepoints' context: common fields, the syscall number, then
+ * the arguments (sys_enter_*) or the return value (sys_exit_*). */
+struct procsql_sys_enter_ctx {
+	__u64 common;
+	__s32 nr;
+	__u32 pad;
+	__u64 args[6];
+};
+
+struct procsql_sys_exit_ctx {
+	__u64 common;
+	__s32 nr;
+	__u32 pad;
+	__s64 ret;
+};
+
+#define PROCSQL_AT_FDCWD (-100)
+
 /*
- * execve or execveat? Neither the tracepoint nor pt_regs says (on 6.18 the
- * saved syscall number reads as execve for both), so a classic tracepoint on
- * sys_enter_execveat marks the calling thread and the exec handler consumes
- * the mark. It costs nothing on any other syscall. An LRU map bounds what a
- * thread killed between the two could leave behind.
+ * Each exec in flight, keyed by the calling thread, marked at the classic
+ * tracepoints sys_enter_execve and sys_enter_execveat. Two readers:
+ *  - the exec handler below consumes the mark of a successful exec: execve or
+ *    execveat? Neither the tracepoint nor pt_regs says (on 6.18 the saved
+ *    syscall number reads as execve for both);
+ *  - a failed exec returns to sys_exit_* with its mark still there, and
+ *    exec_failure.bpf.h reports it with the name and arguments the mark
+ *    points at (in the caller's memory, which a failed exec leaves alone).
+ * A successful exec costs a map update and a delete. The LRU bounds what a
+ * thread killed between entry and exit could leave behind (its exit deletes
+ * its mark too: lifecycle.bpf.h).
  */
+struct procsql_exec_call {
+	__u64 filename; /* user pointer: the name as passed */
+	__u64 argv;     /* user pointer: the argument pointers */
+	__u64 mm;       /* the caller's mm at entry: another at exit means the image was replaced */
+	__s32 dirfd;    /* execveat's descriptor; AT_FDCWD for execve */
+	__u32 syscall;  /* enum procsql_exec_call_kind */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 8192);
 	__type(key, __u32);
-	__type(value, __u8);
-} procsql_execveat_tids SEC(".maps");
+	__type(value, struct procsql_exec_call);
+} procsql_exec_calls SEC(".maps");
+
+static __always_inline void procsql_mark_exec(__u32 syscall, __s32 dirfd, __u64 filename, __u64 argv)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct procsql_exec_call call = {
+		.filename = filename,
+		.argv = argv,
+		.mm = (__u64)BPF_CORE_READ(task, mm),
+		.dirfd = dirfd,
+		.syscall = syscall,
+	};
+	if (bpf_map_update_elem(&procsql_exec_calls, &tid, &call, BPF_ANY) != 0)
+		procsql_count(PROCSQL_CNT_CALL_MARK_LOST);
+}
+
+SEC("tp/syscalls/sys_enter_execve")
+int procsql_xve_in(struct procsql_sys_enter_ctx *ctx)
+{
+	procsql_mark_exec(PROCSQL_EXEC_CALL_EXECVE, PROCSQL_AT_FDCWD, ctx->args[0], ctx->args[1]);
+	return 0;
+}
 
 SEC("tp/syscalls/sys_enter_execveat")
-int procsql_xat_in(void *ctx)
+int procsql_xat_in(struct procsql_sys_enter_ctx *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u8 one = 1;
-	bpf_map_update_elem(&procsql_execveat_tids, &tid, &one, BPF_ANY);
+	procsql_mark_exec(PROCSQL_EXEC_CALL_EXECVEAT, (__s32)ctx->args[0], ctx->args[1], ctx->args[2]);
 	return 0;
 }
 
-/* A failed execveat returns here with the mark still set. */
-SEC("tp/syscalls/sys_exit_execveat")
-int procsql_xat_out(void *ctx)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	bpf_map_delete_elem(&procsql_execveat_tids, &tid);
-	return 0;
-}
-
+/* Consumes the calling thread's mark; true for an execveat. */
 static __always_inline bool procsql_was_execveat(__u32 tid, struct linux_binprm *bprm)
 {
-	if (bpf_map_lookup_elem(&procsql_execveat_tids, &tid)) {
-		bpf_map_delete_elem(&procsql_execveat_tids, &tid);
-		return true;
+	struct procsql_exec_call *call = bpf_map_lookup_elem(&procsql_exec_calls, &tid);
+	if (call) {
+		bool execveat = call->syscall == PROCSQL_EXEC_CALL_EXECVEAT;
+		bpf_map_delete_elem(&procsql_exec_calls, &tid);
+		return execveat;
 	}
-	/* Without the tracepoint (no tracefs), the kernel's generated
+	/* Without the tracepoints (no tracefs), the kernel's generated
 	 * "/dev/fd/N/..." name still proves an fd-relative execveat. */
 	if (bpf_core_field_exists(bprm->fdpath))
 		return BPF_CORE_READ(bprm, fdpath) != NULL;

@@ -53,22 +53,6 @@ struct {
 	__type(value, struct procsql_lifecycle_buf);
 } procsql_lifecycle_scratch SEC(".maps");
 
-/* The syscall tracepoints' context: common fields, the syscall number, then
- * the arguments (sys_enter_*) or the return value (sys_exit_*). */
-struct procsql_sys_enter_ctx {
-	__u64 common;
-	__s32 nr;
-	__u32 pad;
-	__u64 args[6];
-};
-
-struct procsql_sys_exit_ctx {
-	__u64 common;
-	__s32 nr;
-	__u32 pad;
-	__s64 ret;
-};
-
 /* Bits of (1 << procsql_ns_kind) for the CLONE_NEW* flags in `flags`. */
 static __always_inline __u32 procsql_ns_from_flags(__u64 flags)
 {
@@ -383,13 +367,13 @@ static __always_inline bool procsql_claim_group_exit(struct task_struct *task, _
 	return true;
 }
 
-/* A thread killed inside execveat, clone, unshare or setns never reaches the
+/* A thread killed inside execve, execveat, clone, unshare or setns never reaches the
  * syscall's exit: its marks go with it, so a later thread reusing its tid
  * cannot inherit them. */
 static __always_inline void procsql_forget_thread_marks(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	bpf_map_delete_elem(&procsql_execveat_tids, &tid);
+	bpf_map_delete_elem(&procsql_exec_calls, &tid);
 	bpf_map_delete_elem(&procsql_calls, &tid);
 }
 

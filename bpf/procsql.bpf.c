@@ -2,8 +2,9 @@
 /*
  * procsql's BPF object: one ring buffer and one set of counters shared by
  * every program, so user space consumes a single stream in order. The
- * programs themselves are in exec.bpf.h (process_events), lifecycle.bpf.h
- * (clone_events, process_exits) and cgroup.bpf.h (container_map).
+ * programs themselves are in exec.bpf.h (process_events), exec_failure.bpf.h
+ * (exec_failures), lifecycle.bpf.h (clone_events, process_exits) and
+ * cgroup.bpf.h (container_map).
  *
  * exe_memo.bpf.h keeps each process's executable for its exit on kernels that
  * tear the mm down before the exit tracepoint.
@@ -59,6 +60,7 @@ static __always_inline void procsql_output(void *data, __u64 size, __u32 full_co
 
 #include "exe_memo.bpf.h"
 #include "exec.bpf.h"
+#include "exec_failure.bpf.h"
 #include "lifecycle.bpf.h"
 #include "cgroup.bpf.h"
 #include "processes.bpf.h"

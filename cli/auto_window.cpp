@@ -7,7 +7,7 @@ namespace procsql::cli {
 
 namespace {
 
-const char* const kEventTables[] = {"process_events", "clone_events", "process_exits"};
+const char* const kEventTables[] = {"process_events", "clone_events", "process_exits", "exec_failures"};
 
 } // namespace
 

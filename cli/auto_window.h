@@ -1,6 +1,6 @@
 // A job whose SQL names no procsql_window sees each event table through
-// its window: for the run, TEMP views named process_events, clone_events
-// and process_exits (the temp schema is searched first) show only the rows
+// its window: for the run, TEMP views named process_events, clone_events,
+// process_exits and exec_failures (the temp schema is searched first) show only the rows
 // of the job's windows. So `procsql query --follow -e "SELECT ... FROM
 // clone_events"` prints each new row once, like tail -f. A query that joins
 // new rows with older ones (the query pack's) uses procsql_window itself.

@@ -226,7 +226,7 @@ bool Attachment::containers(std::vector<ContainerEntry>* out, std::string* error
 	return s.read(&payload, &rows, &as_of, error) && decode_containers(payload, rows, out, error);
 }
 
-void Attachment::stats(std::vector<StatRow>* rows, const uint64_t (&skipped)[3]) {
+void Attachment::stats(std::vector<StatRow>* rows, const uint64_t (&skipped)[4]) {
 	const AttachedStores& s = stores();
 	const ControlBlock& c = s.control();
 	append_text_stat(rows, "mode", "attached");
@@ -268,12 +268,12 @@ void Attachment::stats(std::vector<StatRow>* rows, const uint64_t (&skipped)[3])
 		append_text_stat(rows, "daemon.stats_error", error);
 		return;
 	}
-	const char* tables[3] = {"process_events", "clone_events", "process_exits"};
+	const char* tables[4] = {"process_events", "clone_events", "process_exits", "exec_failures"};
 	for (StatRow& r : theirs) {
 		if (r.name == "mode" || r.name == "store_id" || r.name == "state_dir") {
 			continue; // said above, for this process
 		}
-		for (int i = 0; i < 3; i++) {
+		for (int i = 0; i < 4; i++) {
 			if (r.name == std::string(tables[i]) + ".time_blocks_skipped") {
 				r.integer = int64_t(skipped[i]); // this process's scans, not the daemon's
 			}

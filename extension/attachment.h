@@ -39,7 +39,7 @@ public:
 	bool containers(std::vector<ContainerEntry>* out, std::string* error);
 	// procsql_stats: this process's rows (mode, store, daemon), then the
 	// daemon's own. `skipped` are this process's time-index skips per table.
-	void stats(std::vector<StatRow>* rows, const uint64_t (&skipped)[3]);
+	void stats(std::vector<StatRow>* rows, const uint64_t (&skipped)[4]);
 	int drain_bound_ms() const;
 
 private:

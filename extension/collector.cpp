@@ -129,6 +129,7 @@ std::shared_ptr<Collector> Collector::start_daemon(const Config& config, std::sh
 	c->exec_ = &stores->exec();
 	c->clone_ = &stores->clone();
 	c->exit_ = &stores->exit();
+	c->failure_ = &stores->failure();
 	c->daemon_stores_ = std::move(stores);
 	c->create_container_map();
 	if (!c->start_source(error)) {
@@ -203,9 +204,16 @@ bool Collector::create_stores(std::string* error) {
 		*error = "cannot allocate the process_exits store: " + *error;
 		return false;
 	}
+	// Failed execs carry argv and paths like execs: a quarter of its arena.
+	own_failure_ = ExecFailureStore::create(config_.capacity, failure_arena_bytes(config_), id("exec_failures"), error);
+	if (!own_failure_) {
+		*error = "cannot allocate the exec_failures store: " + *error;
+		return false;
+	}
 	exec_ = own_exec_.get();
 	clone_ = own_clone_.get();
 	exit_ = own_exit_.get();
+	failure_ = own_failure_.get();
 	create_container_map();
 	return true;
 }
@@ -225,7 +233,7 @@ void Collector::create_container_map() {
 }
 
 Stores Collector::stores() {
-	return Stores{exec_, clone_, exit_, containers_.get()};
+	return Stores{exec_, clone_, exit_, failure_, containers_.get()};
 }
 
 bool Collector::start_bpf(std::string* error) {
@@ -403,14 +411,17 @@ bool Collector::event_eids(const std::string& table, uint64_t* first, uint64_t* 
 	if (table == "process_exits") {
 		return bounds(exit_store());
 	}
+	if (table == "exec_failures") {
+		return bounds(failure_store());
+	}
 	return false;
 }
 
 std::vector<StatRow> Collector::stats() const {
 	std::vector<StatRow> rows;
 	if (attachment_) {
-		const uint64_t skipped[3] = {exec_store().blocks_skipped(), clone_store().blocks_skipped(),
-		                             exit_store().blocks_skipped()};
+		const uint64_t skipped[4] = {exec_store().blocks_skipped(), clone_store().blocks_skipped(),
+		                             exit_store().blocks_skipped(), failure_store().blocks_skipped()};
 		attachment_->stats(&rows, skipped);
 		return rows;
 	}
@@ -479,6 +490,8 @@ std::vector<StatRow> Collector::stats() const {
 	integer("process_events.argv_truncated", k.exec.argv_truncated);
 	table("clone_events", k.clone, *clone_);
 	table("process_exits", k.exit, *exit_);
+	table("exec_failures", k.failure, *failure_);
+	integer("exec_failures.argv_truncated", k.failure.argv_truncated);
 	return rows;
 }
 

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "containers/container_map.h"
 #include "exec_event.h"
+#include "exec_failure_event.h"
 #include "lifecycle_event.h"
 #include "process_snapshot.h"
 #include "shared_stores.h"
@@ -60,6 +61,9 @@ public:
 	const ExecStore& exec_store() const { return attachment_ ? attachment_->stores().exec() : *exec_; }
 	const CloneStore& clone_store() const { return attachment_ ? attachment_->stores().clone() : *clone_; }
 	const ExitStore& exit_store() const { return attachment_ ? attachment_->stores().exit() : *exit_; }
+	const ExecFailureStore& failure_store() const {
+		return attachment_ ? attachment_->stores().failure() : *failure_;
+	}
 	// The id of the stores read now (attached: the daemon's current ones).
 	std::string store_id() const;
 	// The eids an event table holds now, [*first, *next); false for a name
@@ -69,6 +73,7 @@ public:
 	ExecStore& writable_exec_store() { return *exec_; }
 	CloneStore& writable_clone_store() { return *clone_; }
 	ExitStore& writable_exit_store() { return *exit_; }
+	ExecFailureStore& writable_failure_store() { return *failure_; }
 	// Read-your-writes: move what the kernel delivered into the stores. False
 	// with the reason only in a forked child whose own source cannot start.
 	bool drain(std::string* error);
@@ -116,10 +121,12 @@ private:
 	std::unique_ptr<ExecStore> own_exec_;
 	std::unique_ptr<CloneStore> own_clone_;
 	std::unique_ptr<ExitStore> own_exit_;
+	std::unique_ptr<ExecFailureStore> own_failure_;
 	std::shared_ptr<DaemonStores> daemon_stores_;
 	ExecStore* exec_ = nullptr;
 	CloneStore* clone_ = nullptr;
 	ExitStore* exit_ = nullptr;
+	ExecFailureStore* failure_ = nullptr;
 	std::unique_ptr<Attachment> attachment_;
 	std::unique_ptr<ContainerMap> containers_; // not attached
 	std::mutex own_mutex_; // serialises ensure_own_source

@@ -255,8 +255,9 @@ bool Config::from_env(Config* out, std::string* error) {
 	}
 	c.argv_bytes = uint32_t(argv);
 	// Every table's arena is a whole number of 8-byte words, and
-	// clone_events and process_exits each get an eighth of this one
-	// (Collector::create_stores), so it must divide into 64-byte units; any
+	// clone_events and process_exits each get an eighth of this one and
+	// exec_failures a quarter (Collector::create_stores), so it must divide
+	// into 64-byte units; any
 	// K, M or G value does. Said here, naming the variable, rather than as a
 	// store's refusal after the collector has begun to start.
 	if (c.arena_bytes % 64 != 0) {

@@ -47,6 +47,7 @@ int register_all_with(sqlite3* db, const CollectorRef& collector, char** err) {
 		} tables[] = {{"process_events", &process_events_module()},
 		              {"clone_events", &clone_events_module()},
 		              {"process_exits", &process_exits_module()},
+		              {"exec_failures", &exec_failures_module()},
 		              {"processes", &processes_module()},
 		              {"container_map", &container_map_module()},
 		              {"procsql_stats", &procsql_stats_module()}};

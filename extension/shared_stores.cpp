@@ -45,10 +45,12 @@ StoreIdentity identity(StoreKind kind, const std::string& table, uint64_t hash, 
 uint64_t exec_hash() { return ExecStore::schema_hash(columns_hash(process_events_table())); }
 uint64_t clone_hash() { return CloneStore::schema_hash(columns_hash(clone_events_table())); }
 uint64_t exit_hash() { return ExitStore::schema_hash(columns_hash(process_exits_table())); }
+uint64_t failure_hash() { return ExecFailureStore::schema_hash(columns_hash(exec_failures_table())); }
 
 std::vector<std::string> all_files() {
 	std::vector<std::string> names = {kControlFileName, store_file_name("process_events"),
-	                                  store_file_name("clone_events"), store_file_name("process_exits")};
+	                                  store_file_name("clone_events"), store_file_name("process_exits"),
+	                                  store_file_name("exec_failures")};
 	for (const char* t : kPublishedTable) {
 		names.push_back(store_file_name(t));
 	}
@@ -109,6 +111,8 @@ bool open_events(const std::string& dir, gid_t gid, const std::string& table, ui
 } // namespace
 
 uint64_t small_arena_bytes(const Config& config) { return std::max<uint64_t>(config.arena_bytes / 8, 1ull << 20); }
+
+uint64_t failure_arena_bytes(const Config& config) { return std::max<uint64_t>(config.arena_bytes / 4, 1ull << 20); }
 
 std::string collector_settings(const Config& config) {
 	std::string s;
@@ -186,7 +190,9 @@ bool DaemonStores::open_all(const std::string& dir, gid_t gid, const Config& con
 	    !open_events(dir, gid, "clone_events", clone_hash(), config.capacity, small, store_id_, created, &clone_,
 	                 &rows_discarded_, why) ||
 	    !open_events(dir, gid, "process_exits", exit_hash(), config.capacity, small, store_id_, created, &exit_,
-	                 &rows_discarded_, why)) {
+	                 &rows_discarded_, why) ||
+	    !open_events(dir, gid, "exec_failures", failure_hash(), config.capacity, failure_arena_bytes(config),
+	                 store_id_, created, &failure_, &rows_discarded_, why)) {
 		return false;
 	}
 	for (int i = 0; i < 3; i++) {
@@ -213,8 +219,9 @@ bool DaemonStores::open_all(const std::string& dir, gid_t gid, const Config& con
 	return true;
 }
 
-std::array<StoreHeader*, 7> DaemonStores::headers() {
+std::array<StoreHeader*, 8> DaemonStores::headers() {
 	return {&exec_->writable_header(), &clone_->writable_header(), &exit_->writable_header(),
+	        &failure_->writable_header(),
 	        &published_[0]->writable_header(), &published_[1]->writable_header(), &published_[2]->writable_header(),
 	        reinterpret_cast<StoreHeader*>(control_region_.data())};
 }
@@ -320,7 +327,8 @@ std::unique_ptr<AttachedStores> AttachedStores::attach(const std::string& dir, s
 	};
 	if (!attach_events("process_events", exec_hash(), &s->exec_) ||
 	    !attach_events("clone_events", clone_hash(), &s->clone_) ||
-	    !attach_events("process_exits", exit_hash(), &s->exit_)) {
+	    !attach_events("process_exits", exit_hash(), &s->exit_) ||
+	    !attach_events("exec_failures", failure_hash(), &s->failure_)) {
 		return nullptr;
 	}
 	for (int i = 0; i < 3; i++) {

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "exec_event.h"
+#include "exec_failure_event.h"
 #include "lifecycle_event.h"
 #include "store/control_block.h"
 #include "store/snapshot_store.h"
@@ -26,6 +27,9 @@ enum class Published { processes, containers, stats };
 // Arena of the clone and exit stores: their rows carry one path each, so an
 // eighth of the exec arena holds about as many (never below 1 MiB).
 uint64_t small_arena_bytes(const Config& config);
+// Arena of the exec_failures store: its rows carry argv and paths as exec
+// rows do, and are fewer: a quarter of the exec arena (never below 1 MiB).
+uint64_t failure_arena_bytes(const Config& config);
 
 // The collector variables a reader compares with the daemon's ("NAME=value"
 // lines, as PROCSQL_* variables would set them).
@@ -44,6 +48,7 @@ public:
 	ExecStore& exec() { return *exec_; }
 	CloneStore& clone() { return *clone_; }
 	ExitStore& exit() { return *exit_; }
+	ExecFailureStore& failure() { return *failure_; }
 	SnapshotStore& published(Published which) { return *published_[int(which)]; }
 	ControlBlock& control() { return *control_; }
 	// Rows a daemon killed mid-append left half-written, discarded at open.
@@ -61,13 +66,14 @@ private:
 	DaemonStores() = default;
 	bool open_all(const std::string& dir, gid_t gid, const Config& config, std::string* why);
 	void mark_starting();
-	std::array<StoreHeader*, 7> headers(); // every region's, the control region's last
+	std::array<StoreHeader*, 8> headers(); // every region's, the control region's last
 	std::string store_id_;
 	Region control_region_;
 	ControlBlock* control_ = nullptr;
 	std::unique_ptr<ExecStore> exec_;
 	std::unique_ptr<CloneStore> clone_;
 	std::unique_ptr<ExitStore> exit_;
+	std::unique_ptr<ExecFailureStore> failure_;
 	std::unique_ptr<SnapshotStore> published_[3];
 	uint64_t rows_discarded_ = 0;
 	bool control_was_new_ = false;
@@ -84,6 +90,7 @@ public:
 	const ExecStore& exec() const { return *exec_; }
 	const CloneStore& clone() const { return *clone_; }
 	const ExitStore& exit() const { return *exit_; }
+	const ExecFailureStore& failure() const { return *failure_; }
 	const SnapshotStore& published(Published which) const { return *published_[int(which)]; }
 	const ControlBlock& control() const { return *control_; }
 	// The daemon's collector settings, "NAME=value" lines.
@@ -108,6 +115,7 @@ private:
 	std::unique_ptr<const ExecStore> exec_;
 	std::unique_ptr<const CloneStore> clone_;
 	std::unique_ptr<const ExitStore> exit_;
+	std::unique_ptr<const ExecFailureStore> failure_;
 	std::unique_ptr<const SnapshotStore> published_[3];
 };
 

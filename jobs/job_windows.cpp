@@ -70,8 +70,8 @@ bool JobWindows::open(const std::string& job, const std::string& table, Start st
 	uint64_t first = 0, next = 0;
 	if (!c.event_eids(table, &first, &next)) {
 		*error = "procsql_window: '" + table +
-		         "' is not an event table (process_events, clone_events, process_exits): the other tables "
-		         "have no eids; report their changes with a differential job (procsql query --differential)";
+		         "' is not an event table (process_events, clone_events, process_exits, exec_failures): the other "
+		         "tables have no eids; report their changes with a differential job (procsql query --differential)";
 		return false;
 	}
 	if (!job.empty()) {

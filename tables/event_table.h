@@ -1,5 +1,5 @@
 // The virtual table shared by every event table (process_events,
-// clone_events, process_exits): what every table shares (vtab_base.h), read
+// clone_events, process_exits, exec_failures): what every table shares (vtab_base.h), read
 // from one EventStore with the pushdown of event_scan.h. A table supplies
 // Traits:
 //

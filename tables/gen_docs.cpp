@@ -66,7 +66,7 @@ StoreFigures figures(const char* table, const Store& store) {
 
 std::vector<StoreFigures> store_figures(const procsql::Collector& c) {
 	return {figures("process_events", c.exec_store()), figures("clone_events", c.clone_store()),
-	        figures("process_exits", c.exit_store())};
+	        figures("process_exits", c.exit_store()), figures("exec_failures", c.failure_store())};
 }
 
 // The Configuration section's memory table: what each event table's store
@@ -137,7 +137,7 @@ std::string memory_markdown(std::string* error) {
 	      << " rows (capacity / " << TimeIndex::kBlockRows << " + " << index_extra_blocks
 	      << " blocks, rounded up to 4 KiB), then " << kRingHeaderBytes << " bytes + capacity × its slot bytes (rounded up to "
 	      << kRingCacheLine << ") + its arena, the whole rounded up to 4 KiB; `TABLE.memory_bytes` in `procsql_stats` is "
-	      << "that figure. At the defaults the three take "
+	      << "that figure. At the defaults the four take "
 	      << mib(total) << ", and the kernel ring buffer (`PROCSQL_RINGBUF_BYTES`) " << mib(defaults.ringbuf_bytes)
 	      << " more.";
 	out << "\n" << wrap(prose.str(), 92);

@@ -8,6 +8,7 @@ namespace {
 const ColumnDef kProcessEventsColumns[] = {PROCSQL_PROCESS_EVENTS_COLUMNS(PROCSQL_COLUMN_DEF)};
 const ColumnDef kCloneEventsColumns[] = {PROCSQL_CLONE_EVENTS_COLUMNS(PROCSQL_COLUMN_DEF)};
 const ColumnDef kProcessExitsColumns[] = {PROCSQL_PROCESS_EXITS_COLUMNS(PROCSQL_COLUMN_DEF)};
+const ColumnDef kExecFailuresColumns[] = {PROCSQL_EXEC_FAILURES_COLUMNS(PROCSQL_COLUMN_DEF)};
 const ColumnDef kProcessesColumns[] = {PROCSQL_PROCESSES_COLUMNS(PROCSQL_COLUMN_DEF)};
 const ColumnDef kContainerMapColumns[] = {PROCSQL_CONTAINER_MAP_COLUMNS(PROCSQL_COLUMN_DEF)};
 const ColumnDef kProcsqlStatsColumns[] = {PROCSQL_PROCSQL_STATS_COLUMNS(PROCSQL_COLUMN_DEF)};
@@ -18,6 +19,7 @@ const ColumnDef kProcsqlJobsColumns[] = {PROCSQL_PROCSQL_JOBS_COLUMNS(PROCSQL_CO
 static_assert(sizeof(kProcessEventsColumns) / sizeof(ColumnDef) == process_events_col::kCount, "");
 static_assert(sizeof(kCloneEventsColumns) / sizeof(ColumnDef) == clone_events_col::kCount, "");
 static_assert(sizeof(kProcessExitsColumns) / sizeof(ColumnDef) == process_exits_col::kCount, "");
+static_assert(sizeof(kExecFailuresColumns) / sizeof(ColumnDef) == exec_failures_col::kCount, "");
 static_assert(sizeof(kProcessesColumns) / sizeof(ColumnDef) == processes_col::kCount, "");
 static_assert(sizeof(kContainerMapColumns) / sizeof(ColumnDef) == container_map_col::kCount, "");
 static_assert(sizeof(kProcsqlStatsColumns) / sizeof(ColumnDef) == procsql_stats_col::kCount, "");
@@ -41,6 +43,13 @@ const TableDef kProcessExits = {
     "process_exits",
     "One row per process (thread group), exactly once, when its last thread has exited.",
     kProcessExitsColumns, process_exits_col::kCount};
+
+const TableDef kExecFailures = {
+    "exec_failures",
+    "Every execve and execveat that returned an error (`ENOENT`, `EACCES`, `ENOEXEC`, `ETXTBSY`, `E2BIG`...), "
+    "with the caller and what it tried to run. On eBPF it needs the syscall tracepoints (`bpf.exec_failures` in "
+    "`procsql_stats` says whether they are attached).",
+    kExecFailuresColumns, exec_failures_col::kCount};
 
 const TableDef kProcesses = {
     "processes",
@@ -91,6 +100,7 @@ const char* sql_type(ColumnType t) {
 const TableDef& process_events_table() { return kProcessEvents; }
 const TableDef& clone_events_table() { return kCloneEvents; }
 const TableDef& process_exits_table() { return kProcessExits; }
+const TableDef& exec_failures_table() { return kExecFailures; }
 const TableDef& processes_table() { return kProcesses; }
 const TableDef& container_map_table() { return kContainerMap; }
 const TableDef& procsql_stats_table() { return kProcsqlStats; }
@@ -99,8 +109,8 @@ const TableDef& procsql_jobs_table() { return kProcsqlJobs; }
 
 const std::vector<const TableDef*>& all_tables() {
 	static const std::vector<const TableDef*> tables = {&kProcessEvents, &kCloneEvents, &kProcessExits,
-	                                                    &kProcesses, &kContainerMap, &kProcsqlStats,
-	                                                    &kProcsqlWindow, &kProcsqlJobs};
+	                                                    &kExecFailures, &kProcesses, &kContainerMap,
+	                                                    &kProcsqlStats, &kProcsqlWindow, &kProcsqlJobs};
 	return tables;
 }
 

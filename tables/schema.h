@@ -114,6 +114,34 @@ struct TableDef {
 	X(cgroup_id, integer, "cgroup v2 id of the process when it exited.")                                     \
 	X(container_id, text, "Container the process ran in, resolved when the event arrived; NULL on the host.")
 
+// X(name, type, doc) for each column of exec_failures, in order. (`errno` is
+// a macro of <cerrno>: its enumerators are pasted, `errno_`, see below.)
+#define PROCSQL_EXEC_FAILURES_COLUMNS(X)                                                                      \
+	X(eid, integer, "Event id of this table (see `process_events.eid`).")                                      \
+	X(time, integer, "Time the call returned its error, Unix seconds.")                                        \
+	X(time_ns, integer, "Time the call returned its error, Unix ns (same clock as `process_events.time_ns`).") \
+	X(pid, integer, "Caller's process id (host).")                                                             \
+	X(tid, integer, "Thread that called exec (host).")                                                         \
+	X(start_time, integer, "Start of the caller's process, Unix ns: `(pid, start_time)` joins its rows in the other tables.") \
+	X(parent, integer, "Caller's parent process id (real parent, host).")                                     \
+	X(comm, text, "Caller's command name (a failed exec changes nothing: the name it had and keeps).")      \
+	X(path, text, "Caller's executable, as its `/proc/PID/exe` shows it (the file it tried to run is `filename`).") \
+	X(filename, text, "File name as passed to exec, relative as given (a PATH search by `execvp` or a shell is a row per directory that failed); for an `execveat` relative to a descriptor, `/dev/fd/N/NAME` (`/dev/fd/N` for `fexecve`), as in `process_events`. NULL when it could not be read (`EFAULT`).") \
+	X(argv, text, "Arguments as passed, a JSON array that round-trips every byte, as `process_events.argv`; NULL when they could not be read.") \
+	X(cmdline, text, "Arguments joined by single spaces, as `process_events.cmdline` (lossy); NULL with `argv`.") \
+	X(argc, integer, "Number of arguments passed, even when `argv` is cut; NULL when they could not be counted to their end.") \
+	X(cmdline_truncated, integer, "1 when `argv` is not every argument: longer than `PROCSQL_ARGV_BYTES` (the prefix is kept, the last argument may be cut), partly unreadable, or NULL.") \
+	X(cwd, text, "Caller's working directory, as `/proc/PID/cwd` shows it (where a relative `filename` was looked up).") \
+	X(syscall, text, "`execve` or `execveat` (`fexecve` is `execveat`).")                                   \
+	X(errno, text, "The error by name: `ENOENT` (no such file, or a `#!` interpreter missing), `EACCES` (no execute permission, a `noexec` mount, a directory), `ENOEXEC` (a format the kernel does not run), `ETXTBSY` (open for writing), `E2BIG` (arguments too long)...; NULL for a number without a name.") \
+	X(result, integer, "What the call returned: `-errno` (-2 for `ENOENT`).")                                 \
+	X(uid, integer, "Caller's real uid, as the initial user namespace sees it.")                               \
+	X(euid, integer, "Caller's effective uid.")                                                                \
+	X(auid, integer, "Caller's audit login uid; NULL when unset.")                                             \
+	X(tty, text, "Caller's controlling terminal like `pts/3`; NULL when there is none.")                       \
+	X(cgroup_id, integer, "Caller's cgroup v2 id.")                                                            \
+	X(container_id, text, "Container of the caller, resolved when the event arrived; NULL on the host.")
+
 // X(name, type, doc) for each column of processes, in order.
 #define PROCSQL_PROCESSES_COLUMNS(X)                                                                          \
 	X(pid, integer, "Process id (host).")                                                                      \
@@ -162,7 +190,7 @@ struct TableDef {
 	X(store_changed, integer, "1 when the job's position was in another store (procsqld's state was made anew): the window starts at the new store's first row.") \
 	X(first_run, integer, "1 when the job had no position for this table yet.")                                \
 	X(job, argument, "Argument 1: the job's name; NULL for no job (the whole table, nothing kept).")          \
-	X(table_name, argument, "Argument 2: `process_events`, `clone_events` or `process_exits`.")               \
+	X(table_name, argument, "Argument 2: `process_events`, `clone_events`, `process_exits` or `exec_failures`.") \
 	X(start, argument, "Argument 3 (optional): where a new job starts: `oldest` (default: the oldest row held) or `newest` (only rows stored after this run).")
 
 // procsql_jobs: an ordinary table in the connection's main database, where
@@ -190,6 +218,12 @@ enum Column : int { PROCSQL_CLONE_EVENTS_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
 namespace process_exits_col {
 enum Column : int { PROCSQL_PROCESS_EXITS_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
 }
+// exec_failures_col::eid_, ...: pasted, so that `errno` is not expanded.
+#define PROCSQL_COLUMN_ENUM_PASTED(name, type, doc) name##_,
+namespace exec_failures_col {
+enum Column : int { PROCSQL_EXEC_FAILURES_COLUMNS(PROCSQL_COLUMN_ENUM_PASTED) kCount };
+}
+#undef PROCSQL_COLUMN_ENUM_PASTED
 namespace processes_col {
 enum Column : int { PROCSQL_PROCESSES_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
 }
@@ -210,6 +244,7 @@ enum Column : int { PROCSQL_PROCSQL_JOBS_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
 const TableDef& process_events_table();
 const TableDef& clone_events_table();
 const TableDef& process_exits_table();
+const TableDef& exec_failures_table();
 const TableDef& processes_table();
 const TableDef& container_map_table();
 const TableDef& procsql_stats_table();

@@ -15,6 +15,7 @@ using CollectorRef = std::shared_ptr<Collector>;
 const sqlite3_module& process_events_module();
 const sqlite3_module& clone_events_module();
 const sqlite3_module& process_exits_module();
+const sqlite3_module& exec_failures_module();
 const sqlite3_module& processes_module();
 const sqlite3_module& container_map_module();
 const sqlite3_module& procsql_stats_module();

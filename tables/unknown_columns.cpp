@@ -3,11 +3,15 @@
 #include <cstring>
 #include <vector>
 
+#include "event_abi.h"
 #include "schema.h"
 
 namespace procsql {
 
 namespace {
+#define PROCSQL_STR2(x) #x
+#define PROCSQL_STR(x) PROCSQL_STR2(x)
+
 // The reasons audit shares between columns.
 const char kAuditProcRead[] =
     "Read from `/proc/PID` when the process-events connector reports the fork or exec: NULL when the "
@@ -25,6 +29,13 @@ const char kAuditPrivileges[] =
     "or exec'd again by then, or the connector lost events. The read follows the exec by microseconds to "
     "milliseconds: a process that changes its own privileges at once (`capset`, `prctl`, a seccomp filter "
     "of its own, as `setpriv` does before it execs its command) may show the changed ones.";
+const char kBpfFailArgs[] =
+    "Read from the caller's memory through the pointers its entry tracepoint saw: NULL when the call began "
+    "before procsql attached or that tracepoint did not run (`bpf.call_marks_lost`), when the pointers could "
+    "not be read, and without syscall tracepoints (no rows at all then: `bpf.exec_failures`).";
+const char kAuditFailArgs[] =
+    "Audit logs the arguments (an `EXECVE` record) only of an exec that succeeded (Linux 5.9 and later; "
+    "before, also of one that failed once its file was open): NULL.";
 const char kAuditNoRecord[] =
     "NULL for a fork no audit record claimed within 3 s (kernel threads, or records the kernel lost: "
     "`audit.forks_without_record`).";
@@ -91,6 +102,29 @@ const std::vector<UnknownColumn> kUnknownColumns = {
     {"process_exits", "duration_ns", nullptr, "NULL when `start_time` is."},
     {"process_exits", "cgroup_id", nullptr, kAuditExitProcRead},
     {"process_exits", "container_id", nullptr, "NULL when `cgroup_id` is."},
+    {"exec_failures", "tid", nullptr,
+     "Audit names the process, not the thread, and the connector reports nothing of a failed exec: known "
+     "only when the process had one thread when it called."},
+    {"exec_failures", "start_time", nullptr,
+     "The caller's, as procsql saw it start or read it from `/proc/PID`: NULL when it had ended before "
+     "either (audit records carry no start time)."},
+    {"exec_failures", "filename",
+     "Read from the caller's memory through the pointer its entry tracepoint saw: NULL when the call began "
+     "before procsql attached or that tracepoint did not run (`bpf.call_marks_lost`), and when the name could "
+     "not be read (`EFAULT`).",
+     "From the event's first `PATH` record: NULL when it has none (a name that could not be read: `EFAULT`)."},
+    {"exec_failures", "argv", kBpfFailArgs, kAuditFailArgs},
+    {"exec_failures", "cmdline", "NULL when `argv` is.", "NULL when `argv` is."},
+    {"exec_failures", "argc",
+     "NULL when `argv` is, and when the argument pointers could not be counted to their end: more than "
+     PROCSQL_STR(PROCSQL_FAIL_ARGS_BOUNDED) " without `bpf_loop` (see the kernel floor), more than "
+     PROCSQL_STR(PROCSQL_FAIL_ARGC_LOOP) " with it.",
+     "NULL when `argv` is."},
+    {"exec_failures", "cwd", nullptr,
+     "From the event's `CWD` record, which audit writes when the call looked a name up: NULL when it did not "
+     "(`EFAULT`)."},
+    {"exec_failures", "cgroup_id", nullptr, kAuditCallerProcRead},
+    {"exec_failures", "container_id", nullptr, "NULL when `cgroup_id` is."},
 };
 
 bool is_column(const char* table, const char* column) {

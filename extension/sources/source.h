@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "exec_event.h"
+#include "exec_failure_event.h"
 #include "lifecycle_event.h"
 #include "process_snapshot.h"
 
@@ -23,6 +24,7 @@ struct Stores {
 	ExecStore* exec;
 	CloneStore* clone;
 	ExitStore* exit;
+	ExecFailureStore* failure; // exec_failures
 	ContainerMap* containers; // cgroup records go here; rows are attributed from it
 };
 
@@ -36,7 +38,7 @@ struct KindStats {
 	uint64_t lost_recursion = 0;    // program not run: re-entered on a CPU
 	uint64_t lost_too_large = 0;    // dropped in the kernel: the record outgrew its buffer
 	uint64_t paths_truncated = 0;   // rows with a path not resolved whole
-	uint64_t argv_truncated = 0;    // rows with cmdline_truncated = 1 (exec only)
+	uint64_t argv_truncated = 0;    // rows with cmdline_truncated = 1 (execs and failed execs)
 	uint64_t lost_audit = 0;        // audit backend: records the kernel or the reader dropped (all tables)
 	uint64_t lost_total() const {
 		return lost_ringbuf_full + lost_no_scratch + lost_recursion + lost_too_large + lost_audit;
@@ -45,7 +47,7 @@ struct KindStats {
 
 // The counters every table's procsql_stats rows come from, whichever backend.
 struct SourceStats {
-	KindStats exec, clone, exit;
+	KindStats exec, clone, exit, failure;
 };
 
 // A row of procsql_stats: an integer or a text value.

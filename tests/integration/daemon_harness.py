@@ -46,7 +46,7 @@ DISCARDED_RE = re.compile(r"^procsqld: discarded (\d+) half-written row\(s\)")
 
 LOCK_FILE = "procsqld.lock"
 CONTROL_FILE = "procsqld.state"
-EVENT_TABLES = ("process_events", "clone_events", "process_exits")
+EVENT_TABLES = ("process_events", "clone_events", "process_exits", "exec_failures")
 SNAPSHOT_TABLES = ("processes", "container_map", "procsql_stats")
 STORE_FILES = [t + ".store" for t in EVENT_TABLES + SNAPSHOT_TABLES]
 DATA_FILES = [CONTROL_FILE] + STORE_FILES  # what procsqld writes (the lock file is empty)

@@ -140,6 +140,17 @@ class DaemonTest(ProcsqlTestCase):
             rows = c.query("SELECT exit_code FROM process_exits WHERE pid = ? AND time_ns >= "
                            "(SELECT time_ns FROM process_events WHERE argv LIKE ?)", (p.pid, "%" + m + "%"))
             self.assertEqual(rows, [{"exit_code": 0}])
+            # And a failed exec (exec_failures), of a child of this process.
+            missing = "/nonexistent-procsql/" + m
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    os.execv(missing, [missing, m])
+                finally:
+                    os._exit(3)
+            os.waitpid(pid, 0)
+            rows = c.query("SELECT pid, errno, result FROM exec_failures WHERE filename = ?", (missing,))
+            self.assertEqual(rows, [{"pid": pid, "errno": "ENOENT", "result": -2}])
 
     # ------------------------------------------------------- starts nothing
 

@@ -233,7 +233,7 @@ class SqlSurfaceTest(ProcsqlTestCase):
         with open(README, encoding="utf-8") as f:
             text = f.read()
         section = text[text.index("## Losing nothing silently\n"):text.index("## The audit backend\n")]
-        tables = ("process_events.", "clone_events.", "process_exits.")
+        tables = ("process_events.", "clone_events.", "process_exits.", "exec_failures.")
         loss = re.compile(r"lost|_full|rejected|overwritten|evicted|decode_errors|unknown_records"
                           r"|truncated|at_kernel_limit|recovered")
         missing = set()

@@ -23,6 +23,9 @@ actions() { # MARKER WORKDIR CGROUP-DIR
   (/bin/true "$m.fork")
   unshare -n /bin/true "$m.unshare"
   /bin/sh -c 'exit 7' "$m.exit"
+  # A failed exec (ENOENT), an exec_failures row (the shell's "not found"
+  # is not an error of the session).
+  (/nonexistent-km/"$m.fail" "$m.failarg") 2>/dev/null
   # (The shell reporting the death says "Killed" on stderr: not an error.)
   (/bin/sh -c 'kill -9 $$' "$m.sig"; true) 2>/dev/null
   # Alive while the queries run, gone within a second of $w/live.run being
@@ -136,6 +139,7 @@ CREATE TEMP TABLE px AS SELECT * FROM process_exits;
 CREATE TEMP TABLE pr AS SELECT * FROM processes WHERE cmdline LIKE '%$m.%';
 CREATE TEMP TABLE cm AS SELECT * FROM container_map WHERE container_id = '$cid';
 CREATE TEMP TABLE st AS SELECT * FROM procsql_stats;
+CREATE TEMP TABLE ef AS SELECT * FROM exec_failures WHERE filename LIKE '%/$m.fail';
 SELECT 'stat.' || name, value FROM st;
 SELECT tag || '.n', count(*) FROM pe GROUP BY tag;
 SELECT tag || '.path', path FROM pe;
@@ -173,6 +177,13 @@ SELECT 'processes.n', count(*) FROM pr;
 SELECT 'processes.path', path FROM pr;
 SELECT 'processes.joins_exec', count(*) FROM pr p JOIN pe e ON e.pid = p.pid AND e.start_time = p.start_time;
 SELECT 'cm.n', count(*) FROM cm;
+SELECT 'fail.n', count(*) FROM ef;
+SELECT 'fail.filename', filename FROM ef;
+SELECT 'fail.errno', errno FROM ef;
+SELECT 'fail.result', result FROM ef;
+SELECT 'fail.cmdline', cmdline FROM ef;
+SELECT 'fail.argc', argc FROM ef;
+SELECT 'fail.joins_its_shell', count(*) FROM ef f JOIN ce c ON c.child_pid = f.pid AND c.child_start_time = f.start_time;
 SELECT 'cm.runtime', runtime FROM cm;
 SELECT 'cm.cgroup_path', cgroup_path FROM cm;
 SELECT 'cm.cgroup_id', cgroup_id FROM cm;
@@ -233,6 +244,21 @@ if [ "$backend" = bpf ]; then
   fi
 
   eq exec.syscall "$(get rel.syscall)" "$([ $has_sc = 1 ] && echo execve || echo NULL)"
+
+  # A failed exec (exec_failures), which needs the syscall tracepoints: the
+  # name and arguments read from the caller, the error, and the caller's
+  # (pid, start_time) from its fork.
+  if [ $has_sc = 1 ]; then
+    eq fail.rows "$(get fail.n)" 1
+    eq fail.filename "$(get fail.filename)" "/nonexistent-km/$m.fail"
+    eq fail.errno "$(get fail.errno)" ENOENT
+    eq fail.result "$(get fail.result)" -2
+    eq fail.cmdline "$(get fail.cmdline)" "/nonexistent-km/$m.fail $m.failarg"
+    eq fail.argc "$(get fail.argc)" 2
+    eq fail.joins_its_shell "$(get fail.joins_its_shell)" 1
+  else
+    eq fail.rows "$(get fail.n)" 0
+  fi
 
   # A fork and an unshare, from clone_events.
   sc=$(get fork.clone.syscall)
@@ -311,7 +337,7 @@ if [ "$backend" = bpf ]; then
   cat "$w/more"
   passes=$((passes + $(grep -c '^KM PASS' "$w/more")))
   failures=$((failures + $(grep -c '^KM FAIL' "$w/more")))
-  for t in process_events clone_events process_exits; do
+  for t in process_events clone_events process_exits exec_failures; do
     eq "stats.$t.events_lost_kernel" "$(get "stat.$t.events_lost_kernel")" 0
     eq "stats.$t.decode_errors" "$(get "stat.$t.decode_errors")" 0
   done
@@ -325,6 +351,14 @@ if [ "$backend" = bpf ]; then
     remembered*"("*) exit_stat="remembered ($(echo "$exit_stat" | sed 's/[^(]*(\([^)]*\)).*/\1/; s/ by thread group//'))" ;;
     *) exit_stat=$(short "$exit_stat") ;; esac
   fact exit_path_stat "$exit_stat"
+else
+  # The audit backend: the failed exec's record names the file and the error;
+  # audit logs no arguments of a failed exec (README, "exec_failures").
+  eq fail.rows "$(get fail.n)" 1
+  eq fail.filename "$(get fail.filename)" "/nonexistent-km/$m.fail"
+  eq fail.errno "$(get fail.errno)" ENOENT
+  eq fail.result "$(get fail.result)" -2
+  eq fail.cmdline "$(get fail.cmdline)" NULL
 fi
 
 say RESULT "$backend" "passed=$passes failed=$failures"

@@ -114,6 +114,7 @@ struct FakeSink : AuditRowSink {
 	std::vector<Stored<ExecRow>> execs;
 	std::vector<Stored<CloneRow>> clones;
 	std::vector<Stored<ExitRow>> exits;
+	std::vector<Stored<ExecFailureRow>> failures;
 	std::map<uint64_t, std::string> containers; // cgroup id -> container id
 	std::map<uint64_t, std::string> cgroups_seen;
 
@@ -128,6 +129,9 @@ struct FakeSink : AuditRowSink {
 	void exec(const ExecRow& row, const ExecStrings& s) override { execs.push_back(keep(row, s)); }
 	void clone(const CloneRow& row, const CloneStrings& s) override { clones.push_back(keep(row, s)); }
 	void exit(const ExitRow& row, const ExitStrings& s) override { exits.push_back(keep(row, s)); }
+	void exec_failure(const ExecFailureRow& row, const ExecFailureStrings& s) override {
+		failures.push_back(keep(row, s));
+	}
 	void cgroup_seen(uint64_t id, const std::string& path, int64_t) override { cgroups_seen[id] = path; }
 	std::string container_of(uint64_t id, int64_t) override {
 		auto it = containers.find(id);
@@ -214,6 +218,22 @@ std::vector<Record> clone_records(int64_t stamp_ns, uint64_t serial, int32_t pid
 	    {kAuditSyscall, s + "arch=c000003e syscall=56 success=yes exit=" + std::to_string(result) +
 	                        " a0=1200011 a1=0 a2=0 a3=0 items=0 " + ids(pid, ppid) + " comm=\"" + comm + "\" exe=\"" +
 	                        exe + "\" key=\"procsql-test\""},
+	    {kAuditEoe, s},
+	};
+}
+
+// The records of an execve by `pid` that failed with -`err` (as the kernel
+// writes them from 5.9 on: no EXECVE record, PATH item 0 with the name).
+std::vector<Record> failed_execve_records(int64_t stamp_ns, uint64_t serial, int32_t pid, int32_t ppid,
+                                          const std::string& exe, const std::string& name, int err) {
+	const std::string s = stamp(stamp_ns, serial);
+	const std::string comm = exe.substr(exe.rfind('/') + 1);
+	return {
+	    {kAuditSyscall, s + "arch=c000003e syscall=59 success=no exit=-" + std::to_string(err) +
+	                        " a0=1 a1=2 a2=3 a3=4 items=1 " + ids(pid, ppid) + " comm=\"" + comm + "\" exe=\"" + exe +
+	                        "\" key=\"procsql-test\""},
+	    {kAuditCwd, s + "cwd=\"/srv\""},
+	    {kAuditPath, s + "item=0 name=\"" + name + "\" nametype=UNKNOWN cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0"},
 	    {kAuditEoe, s},
 	};
 }
@@ -748,6 +768,98 @@ TEST(AuditCorrelatorPrivileges, LiveProcessesCarryThem) {
 		EXPECT_EQ(p.no_new_privs, 1);
 		EXPECT_EQ(p.seccomp, 2);
 	}
+}
+
+// --- failed execs ------------------------------------------------------------
+
+// A PATH search by a forked child: ENOENT twice, then the exec that runs. The
+// failures are exec_failures rows of the child as it was (its parent's
+// executable, its cgroup, its one thread); the connector's exec is claimed by
+// the record of the exec that succeeded, not by a failure's.
+TEST(AuditCorrelator, FailedExecsBeforeTheOneThatRuns) {
+	World w;
+	w.sink.containers[kChildCgroup] = "c0ffee";
+	const int64_t fork_ns = kT0 + 100 * kMs + 123, exec_ns = kT0 + 103 * kMs + 456;
+	w.proc.add(kChild, kShell, kChildCgroup, "/usr/bin/true");
+	w.clock.now = kT0 + 104 * kMs;
+	w.connector({fork_event(kChild, kShell, fork_ns), exec_event(kChild, exec_ns)});
+	w.records(clone_records(kT0 + 100 * kMs, 1, kShell, 1, kChild, "/usr/bin/bash"));
+	w.records(failed_execve_records(kT0 + 101 * kMs, 2, kChild, kShell, "/usr/bin/bash", "/usr/local/bin/true", 2));
+	w.records(failed_execve_records(kT0 + 102 * kMs, 3, kChild, kShell, "/usr/bin/bash", "/usr/local/sbin/true", 13));
+	w.records(execve_records(kT0 + 103 * kMs, 4, kChild, kShell, "/usr/bin/true"));
+	w.at(kT0 + 110 * kMs);
+
+	ASSERT_EQ(w.sink.execs.size(), 1u);
+	expect_full_exec_row(w.sink.execs[0], fork_ns, exec_ns);
+	ASSERT_EQ(w.sink.failures.size(), 2u);
+	for (size_t i = 0; i < 2; i++) {
+		const ExecFailureRow& r = w.sink.failures[i].row;
+		const auto& str = w.sink.failures[i].strings;
+		EXPECT_EQ(r.pid, kChild);
+		EXPECT_EQ(r.parent, kShell);
+		EXPECT_EQ(r.time_ns, kT0 + int64_t(101 + i) * kMs) << "audit's stamp: the connector reports no failure";
+		EXPECT_FALSE(r.flags & kFailNoTid);
+		EXPECT_EQ(r.tid, kChild);
+		EXPECT_FALSE(r.flags & kFailNoStartTime);
+		EXPECT_EQ(r.start_time, fork_ns);
+		EXPECT_FALSE(r.flags & kFailNoProcInfo);
+		EXPECT_EQ(r.cgroup_id, kChildCgroup);
+		EXPECT_EQ(str[kFailContainerId], "c0ffee");
+		EXPECT_EQ(comm_of(r.comm), "bash");
+		EXPECT_EQ(str[kFailPath], "/usr/bin/bash");
+		EXPECT_EQ(str[kFailCwd], "/srv");
+		EXPECT_EQ(ExecSyscall(r.syscall), ExecSyscall::execve);
+		EXPECT_TRUE(r.flags & kFailCmdlineTruncated);
+		EXPECT_FALSE(r.flags & (kFailHasArgv | kFailHasArgc));
+	}
+	EXPECT_EQ(w.sink.failures[0].strings[kFailFilename], "/usr/local/bin/true");
+	EXPECT_EQ(w.sink.failures[0].row.result, -2);
+	EXPECT_EQ(w.sink.failures[1].strings[kFailFilename], "/usr/local/sbin/true");
+	EXPECT_EQ(w.sink.failures[1].row.result, -13);
+	const AuditCorrelatorStats s = w.correlator.stats();
+	EXPECT_EQ(s.exec_rows, 1u);
+	EXPECT_EQ(s.failure_rows, 2u);
+	EXPECT_EQ(s.failure_argv_truncated, 2u);
+	EXPECT_EQ(s.events_undecodable, 0u);
+}
+
+// A failed exec of a process procsql never saw, already gone when its record
+// arrives: what audit says is there; the thread, start time and cgroup are not.
+TEST(AuditCorrelator, FailedExecOfAProcessGoneBeforeProcWasRead) {
+	World w;
+	w.clock.now = kT0 + 50 * kMs;
+	w.records(failed_execve_records(kT0 + 40 * kMs, 1, 4242, kShell, "/usr/bin/env", "/opt/x/missing", 2));
+	w.at(kT0 + 60 * kMs);
+	ASSERT_EQ(w.sink.failures.size(), 1u);
+	const ExecFailureRow& r = w.sink.failures[0].row;
+	EXPECT_EQ(r.pid, 4242);
+	EXPECT_TRUE(r.flags & kFailNoTid);
+	EXPECT_TRUE(r.flags & kFailNoStartTime);
+	EXPECT_TRUE(r.flags & kFailNoProcInfo);
+	EXPECT_EQ(w.sink.failures[0].strings[kFailContainerId], "");
+	EXPECT_EQ(w.sink.failures[0].strings[kFailFilename], "/opt/x/missing");
+	EXPECT_EQ(w.sink.failures[0].strings[kFailPath], "/usr/bin/env");
+	EXPECT_EQ(w.correlator.stats().proc_reads_missed, 1u);
+	EXPECT_TRUE(w.sink.execs.empty());
+}
+
+// The shell itself (seen at start, one thread) fails an exec: its thread is
+// named; a second thread appearing makes the next failure's thread unknown.
+TEST(AuditCorrelator, FailedExecThreadKnownOnlyForALoneThread) {
+	World w;
+	w.clock.now = kT0 + 10 * kMs;
+	w.records(failed_execve_records(kT0 + 10 * kMs, 1, kShell, 1, "/usr/bin/bash", "./nope", 8));
+	w.connector({fork_event(101, kShell, kT0 + 20 * kMs, kShell)}); // a thread of the shell
+	w.clock.now = kT0 + 30 * kMs;
+	w.records(failed_execve_records(kT0 + 30 * kMs, 2, kShell, 1, "/usr/bin/bash", "./nope", 8));
+	w.at(kT0 + 40 * kMs);
+	ASSERT_EQ(w.sink.failures.size(), 2u);
+	EXPECT_FALSE(w.sink.failures[0].row.flags & kFailNoTid);
+	EXPECT_EQ(w.sink.failures[0].row.tid, kShell);
+	EXPECT_TRUE(w.sink.failures[1].row.flags & kFailNoTid);
+	EXPECT_EQ(w.sink.failures[1].row.result, -8);
+	EXPECT_EQ(w.sink.failures[1].strings[kFailFilename], "./nope");
+	EXPECT_EQ(w.sink.failures[1].row.cgroup_id, kShellCgroup);
 }
 
 } // namespace

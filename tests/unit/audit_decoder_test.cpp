@@ -76,9 +76,10 @@ TEST(AuditDecoder, ExecOfLs) {
 	EXPECT_EQ(d.argv, args({"ls", "/tmp/pcs"}));
 }
 
-TEST(AuditDecoder, FailedExecsAreOther) {
+TEST(AuditDecoder, FailedExecsAreExecFailures) {
 	// The PATH lookup of `ls` before it found /usr/bin/ls (ENOENT), a script
-	// without the x bit (EACCES, serial 410).
+	// without the x bit (EACCES, serial 410): exec_failures rows, never
+	// process_events ones.
 	size_t failed = 0;
 	for (const auto& [serial, ev] : captured()) {
 		const AuditRecord* sc = nullptr;
@@ -91,11 +92,95 @@ TEST(AuditDecoder, FailedExecsAreOther) {
 		AuditDecoded d;
 		std::string why;
 		ASSERT_TRUE(decode_audit_event(ev, 16384, &d, &why)) << why;
-		EXPECT_EQ(d.kind, AuditEventKind::other) << serial;
+		EXPECT_EQ(d.kind, AuditEventKind::exec_failure) << serial;
 		EXPECT_EQ(d.key, "procsqlcapture");
+		EXPECT_LT(d.failure.result, 0) << serial;
 	}
 	EXPECT_GE(failed, 20u);
-	EXPECT_EQ(decode(410).kind, AuditEventKind::other);
+
+	// /usr/local/sbin/ls, the first directory of Python's PATH search.
+	AuditDecoded d = decode(215);
+	ASSERT_EQ(d.kind, AuditEventKind::exec_failure);
+	const ExecFailureRow& r = d.failure;
+	EXPECT_EQ(r.time_ns, 1795460837725000000);
+	EXPECT_EQ(r.pid, 15576);
+	EXPECT_EQ(r.parent, 15575);
+	EXPECT_EQ(r.result, -2);
+	EXPECT_EQ(ExecSyscall(r.syscall), ExecSyscall::execve);
+	EXPECT_EQ(r.uid, 0u);
+	EXPECT_EQ(r.euid, 0u);
+	EXPECT_EQ(comm(r.comm), "python3");
+	EXPECT_EQ(d.path, "/usr/bin/python3.11"); // the caller's executable
+	EXPECT_EQ(d.filename, "/usr/local/sbin/ls");
+	EXPECT_EQ(d.cwd, "/tmp/pcs");
+	EXPECT_EQ(d.tty, "");
+	// No EXECVE record: argv and argc unknown, the command line not whole.
+	EXPECT_EQ(d.argv, "");
+	EXPECT_EQ(r.flags & (kFailHasArgv | kFailHasArgc), 0u);
+	EXPECT_TRUE(r.flags & kFailCmdlineTruncated);
+	EXPECT_TRUE(r.flags & kFailHasPath);
+	EXPECT_TRUE(r.flags & kFailHasFilename);
+	EXPECT_TRUE(r.flags & kFailHasCwd);
+	EXPECT_FALSE(r.flags & (kFailHasAuid | kFailHasTty)); // auid unset, tty (none)
+
+	// `exec /tmp/pcs/noexec.sh` by dash: EACCES.
+	d = decode(410);
+	ASSERT_EQ(d.kind, AuditEventKind::exec_failure);
+	EXPECT_EQ(d.failure.result, -13);
+	EXPECT_EQ(d.filename, "/tmp/pcs/noexec.sh");
+	EXPECT_EQ(d.path, "/usr/bin/dash");
+	EXPECT_EQ(comm(d.failure.comm), "sh");
+}
+
+TEST(AuditDecoder, FailedExecWithItsArguments) {
+	// Kernels before 5.9 log the arguments of an exec whose file was opened
+	// and failed to load (ENOEXEC): an EXECVE record in a failed event.
+	const AuditEvent ev = make_event(
+	    {{1300, "audit(100.000:9): arch=c000003e syscall=322 success=no exit=-8 a0=3 a1=5 a2=6 a3=7 items=1 "
+	            "ppid=1 pid=77 auid=1000 uid=1000 gid=1000 euid=0 suid=0 fsuid=0 egid=1000 sgid=1000 fsgid=1000 "
+	            "tty=pts2 ses=3 comm=\"runner\" exe=\"/usr/bin/runner\" key=\"k\""},
+	     {1309, "audit(100.000:9): argc=2 a0=\"junk\" a1=\"--x\""},
+	     {1307, "audit(100.000:9): cwd=\"/home/u\""},
+	     {1302, "audit(100.000:9): item=0 name=\"junk\" inode=5 dev=fe:00 mode=0100755 ouid=0 ogid=0 rdev=00:00 "
+	            "nametype=NORMAL"},
+	     {1320, "audit(100.000:9): "}});
+	AuditDecoded d;
+	std::string why;
+	ASSERT_TRUE(decode_audit_event(ev, 16384, &d, &why)) << why;
+	ASSERT_EQ(d.kind, AuditEventKind::exec_failure);
+	const ExecFailureRow& r = d.failure;
+	EXPECT_EQ(r.result, -8);
+	EXPECT_EQ(ExecSyscall(r.syscall), ExecSyscall::execveat);
+	EXPECT_EQ(r.uid, 1000u);
+	EXPECT_EQ(r.euid, 0u);
+	EXPECT_EQ(r.auid, 1000u);
+	EXPECT_TRUE(r.flags & kFailHasAuid);
+	EXPECT_EQ(d.tty, "pts2");
+	EXPECT_EQ(d.filename, "/dev/fd/3/junk"); // relative to descriptor 3, as the kernel names it
+	EXPECT_EQ(d.argv, args({"junk", "--x"}));
+	EXPECT_EQ(r.argc, 2u);
+	EXPECT_TRUE(r.flags & kFailHasArgv);
+	EXPECT_TRUE(r.flags & kFailHasArgc);
+	EXPECT_FALSE(r.flags & kFailCmdlineTruncated);
+
+	// A name that could not be read (EFAULT): no PATH record, no CWD record.
+	const AuditEvent efault = make_event(
+	    {{1300, "audit(100.000:10): arch=c000003e syscall=59 success=no exit=-14 a0=0 a1=0 a2=0 a3=0 items=0 "
+	            "ppid=1 pid=78 auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 "
+	            "tty=(none) ses=4294967295 comm=\"x\" exe=\"/usr/bin/x\" key=\"k\""},
+	     {1320, "audit(100.000:10): "}});
+	ASSERT_TRUE(decode_audit_event(efault, 16384, &d, &why)) << why;
+	ASSERT_EQ(d.kind, AuditEventKind::exec_failure);
+	EXPECT_EQ(d.failure.result, -14);
+	EXPECT_FALSE(d.failure.flags & (kFailHasFilename | kFailHasCwd | kFailHasArgv));
+
+	// success=no with a result that is not an error is malformed.
+	const AuditEvent bad = make_event(
+	    {{1300, "audit(100.000:11): arch=c000003e syscall=59 success=no exit=0 a0=0 a1=0 a2=0 a3=0 items=0 "
+	            "ppid=1 pid=78 auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 "
+	            "tty=(none) ses=4294967295 comm=\"x\" exe=\"/usr/bin/x\" key=\"k\""},
+	     {1320, "audit(100.000:11): "}});
+	EXPECT_FALSE(decode_audit_event(bad, 16384, &d, &why));
 }
 
 TEST(AuditDecoder, ScriptsReportTheInterpreterThatRuns) {

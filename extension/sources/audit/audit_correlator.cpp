@@ -153,6 +153,7 @@ void AuditCorrelator::on_event(const AuditEvent& event) {
 	}
 	switch (d.kind) {
 	case AuditEventKind::exec: ingest_exec(d); break;
+	case AuditEventKind::exec_failure: ingest_exec_failure(d); break;
 	case AuditEventKind::call: ingest_call(d); break;
 	case AuditEventKind::exit_group: ingest_exit_group(d); break;
 	case AuditEventKind::other: break;
@@ -654,6 +655,43 @@ void AuditCorrelator::ingest_exec(AuditDecoded& d) {
 	}
 }
 
+// A failed exec: the record has the caller as it was and stays (comm, exe,
+// ids); the process-events connector reports nothing of it, so the time is
+// audit's stamp, and the thread, start time and cgroup come from what procsql
+// knows of the process (its cache, else /proc now).
+void AuditCorrelator::ingest_exec_failure(AuditDecoded& d) {
+	ExecFailureRow& row = d.failure;
+	CachedProcess* c = observe(row.pid);
+	row.flags |= kFailNoTid;
+	if (const int32_t tid = lone_thread(*c, row.time_ns)) {
+		row.tid = tid;
+		row.flags &= ~kFailNoTid;
+	}
+	if (c->has_start_time) {
+		row.start_time = c->start_time;
+	} else {
+		row.flags |= kFailNoStartTime;
+	}
+	std::string container;
+	if (known_cgroup(*c, row.time_ns, &row.cgroup_id)) {
+		container = sink_.container_of(row.cgroup_id, row.time_ns);
+	} else {
+		row.flags |= kFailNoProcInfo;
+	}
+	ExecFailureStrings s{};
+	s[kFailPath] = d.path;
+	s[kFailFilename] = d.filename;
+	s[kFailCwd] = d.cwd;
+	s[kFailTty] = d.tty;
+	s[kFailArgv] = d.argv;
+	s[kFailContainerId] = container;
+	sink_.exec_failure(row, s);
+	failure_rows_.fetch_add(1, std::memory_order_relaxed);
+	if (row.flags & kFailCmdlineTruncated) {
+		failure_argv_truncated_.fetch_add(1, std::memory_order_relaxed);
+	}
+}
+
 void AuditCorrelator::ingest_call(AuditDecoded& d) {
 	CloneRow& row = d.call;
 	const CloneSyscall call = CloneSyscall(row.syscall);
@@ -978,6 +1016,8 @@ AuditCorrelatorStats AuditCorrelator::stats() const {
 	s.clone_rows = clone_rows_.load(std::memory_order_relaxed);
 	s.exit_rows = exit_rows_.load(std::memory_order_relaxed);
 	s.argv_truncated = argv_truncated_.load(std::memory_order_relaxed);
+	s.failure_rows = failure_rows_.load(std::memory_order_relaxed);
+	s.failure_argv_truncated = failure_argv_truncated_.load(std::memory_order_relaxed);
 	s.records = records_.load(std::memory_order_relaxed);
 	s.records_unparsable = unparsable_.load(std::memory_order_relaxed);
 	s.events_incomplete = incomplete_.load(std::memory_order_relaxed);

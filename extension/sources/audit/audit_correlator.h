@@ -1,7 +1,7 @@
 // The audit backend's correlation, without threads, sockets or a real clock:
 // audit records, the process-events connector's fork/exec/exit events and
-// what /proc says of each process in; ExecRow, CloneRow and ExitRow (and
-// their strings) out.
+// what /proc says of each process in; ExecRow, ExecFailureRow, CloneRow and
+// ExitRow (and their strings) out.
 //
 // AuditSource reads the sockets on its consumer thread (and on queries) and
 // feeds this class under its lock; the unit tests feed it by hand, with a
@@ -32,6 +32,7 @@
 #include "sources/audit/proc_reader.h"
 #include "sources/audit/process_cache.h"
 #include "exec_event.h"
+#include "exec_failure_event.h"
 #include "lifecycle_event.h"
 #include "process_snapshot.h"
 
@@ -70,6 +71,7 @@ public:
 	virtual void exec(const ExecRow& row, const ExecStrings& strings) = 0;
 	virtual void clone(const CloneRow& row, const CloneStrings& strings) = 0;
 	virtual void exit(const ExitRow& row, const ExitStrings& strings) = 0;
+	virtual void exec_failure(const ExecFailureRow& row, const ExecFailureStrings& strings) = 0;
 	// A cgroup seen in a process's /proc/PID/cgroup.
 	virtual void cgroup_seen(uint64_t cgroup_id, const std::string& path, int64_t now_ns) = 0;
 	// The container of a cgroup's processes, "" for the host.
@@ -89,6 +91,8 @@ struct AuditCorrelatorOptions {
 struct AuditCorrelatorStats {
 	uint64_t exec_rows = 0, clone_rows = 0, exit_rows = 0;
 	uint64_t argv_truncated = 0;       // exec rows with cmdline_truncated = 1
+	uint64_t failure_rows = 0;         // exec_failures rows
+	uint64_t failure_argv_truncated = 0; // exec_failures rows with cmdline_truncated = 1
 	uint64_t records = 0;              // records given to on_record
 	uint64_t records_unparsable = 0;
 	uint64_t events_incomplete = 0;    // syscall events flushed without their end
@@ -182,6 +186,7 @@ private:
 	void on_proc_event(const ProcEvent& ev);
 	void on_event(const AuditEvent& event);
 	void ingest_exec(AuditDecoded& d);
+	void ingest_exec_failure(AuditDecoded& d);
 	void ingest_call(AuditDecoded& d);
 	void ingest_exit_group(AuditDecoded& d);
 	void emit_exit(int32_t pid, int64_t time_ns, uint32_t status);
@@ -214,6 +219,7 @@ private:
 
 	// Counters, read by stats() from any thread.
 	std::atomic<uint64_t> exec_rows_{0}, clone_rows_{0}, exit_rows_{0}, argv_truncated_{0};
+	std::atomic<uint64_t> failure_rows_{0}, failure_argv_truncated_{0};
 	std::atomic<uint64_t> records_{0}, unparsable_{0}, undecodable_{0}, incomplete_{0};
 	std::atomic<uint64_t> proc_missed_{0}, unclaimed_forks_{0}, thread_calls_dropped_{0};
 };

@@ -429,6 +429,92 @@ bool decode_exec(const AuditEvent& event, const AuditRecord& sc, const Common& c
 	return true;
 }
 
+// A failed execve/execveat: the caller as it was (a failed exec changes
+// nothing), the name as passed (PATH item 0: audit logs the name even when
+// the lookup failed), and the arguments when the kernel got far enough to
+// log them (an EXECVE record: not for a file it could not open).
+bool decode_exec_failure(const AuditEvent& event, const AuditRecord& sc, const Common& c, bool execveat,
+                         uint32_t argv_bytes, AuditDecoded* out, std::string* why) {
+	ExecFailureRow& r = out->failure;
+	uint64_t ppid, uid, euid;
+	int64_t result;
+	if (!sc.number("ppid", &ppid) || !sc.number("uid", &uid) || !sc.number("euid", &euid)) {
+		return fail(why, "exec SYSCALL record without ppid/uid/euid");
+	}
+	if (!sc.signed_number("exit", &result)) return fail(why, "SYSCALL record without exit");
+	if (ppid > uint64_t(std::numeric_limits<int32_t>::max()) || uid > kUnset || euid > kUnset || result >= 0 ||
+	    result < std::numeric_limits<int32_t>::min()) {
+		return fail(why, "failed exec SYSCALL record field out of range");
+	}
+	r.time_ns = event.time_ns;
+	r.pid = int32_t(c.pid);
+	r.parent = int32_t(ppid);
+	r.uid = uint32_t(uid);
+	r.euid = uint32_t(euid);
+	r.result = int32_t(result);
+	r.syscall = int32_t(execveat ? ExecSyscall::execveat : ExecSyscall::execve);
+	set_comm(r.comm, c.comm);
+	uint32_t flags = 0;
+	uint64_t v;
+	if (sc.number("auid", &v) && v < kUnset) {
+		r.auid = uint32_t(v);
+		flags |= kFailHasAuid;
+	}
+	if (const AuditRecord::Field* tty = sc.field("tty"); tty && !tty->raw.empty() && !audit_is_placeholder(*tty)) {
+		out->tty = tty->raw;
+		flags |= kFailHasTty;
+	}
+	if (c.has_exe) flags |= kFailHasPath;
+	if (c.exe_truncated) flags |= kFailPathTruncated;
+	out->path = c.exe;
+
+	Argv argv;
+	bool saw_execve = false;
+	ArgvParser parser(argv_bytes, &out->argv, &argv);
+	for (const AuditRecord& rec : event.records) {
+		if (rec.type != kAuditExecve) continue;
+		saw_execve = true;
+		for (const AuditRecord::Field& f : rec.fields) {
+			if (!parser.field(f, why)) return false;
+		}
+	}
+	if (saw_execve) {
+		if (!parser.finish(why)) return false;
+		r.argc = uint32_t(argv.argc);
+		flags |= kFailHasArgv | kFailHasArgc;
+		if (argv.truncated) flags |= kFailCmdlineTruncated;
+	} else {
+		out->argv.clear();
+		flags |= kFailCmdlineTruncated;
+	}
+
+	for (const AuditRecord& rec : event.records) {
+		if (rec.type != kAuditCwd) continue;
+		const Text t = path_text(rec, "cwd", &out->cwd);
+		if (t == Text::bad) return fail(why, "CWD record is neither quoted nor hex");
+		if (t == Text::value && is_path_marker(out->cwd)) {
+			out->cwd.clear();
+			flags |= kFailPathTruncated;
+		} else if (t == Text::value) {
+			flags |= kFailHasCwd;
+		}
+		break;
+	}
+
+	std::vector<PathItem> items;
+	if (!read_paths(event, &items, why)) return false;
+	uint64_t a0 = 0;
+	if (execveat && !sc.number("a0", &a0, 16)) return fail(why, "execveat SYSCALL record without a0");
+	const PathItem* item0 = !items.empty() && items.front().item == 0 ? &items.front() : nullptr;
+	if (item0 && item0->has_name) {
+		out->filename = exec_filename(item0, execveat, a0);
+		flags |= kFailHasFilename;
+	}
+	r.flags = flags;
+	out->kind = AuditEventKind::exec_failure;
+	return true;
+}
+
 bool decode_call(const AuditEvent& event, const AuditRecord& sc, const Common& c, CloneSyscall call, int machine,
                  AuditDecoded* out, std::string* why) {
 	CloneRow& r = out->call;
@@ -555,9 +641,13 @@ bool decode_audit_event(const AuditEvent& event, uint32_t argv_bytes, AuditDecod
 	}
 
 	if (sname == "execve" || sname == "execveat") {
-		// A failed exec changed nothing: the process runs on as before.
+		// A failed exec changed nothing (the process runs on as before): an
+		// exec_failures row, not a process_events one.
 		const AuditRecord::Field* success = sc->field("success");
-		if (!success || success->raw != "yes") return true;
+		if (!success) return true; // not a record the kernel writes: nothing to go by
+		if (success->raw != "yes") {
+			return decode_exec_failure(event, *sc, c, sname == "execveat", argv_bytes, out, why);
+		}
 		return decode_exec(event, *sc, c, sname == "execveat", argv_bytes, out, why);
 	}
 	CloneSyscall call = CloneSyscall::none;

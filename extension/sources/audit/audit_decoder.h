@@ -1,6 +1,6 @@
 // One audit event (a syscall's records) -> the row procsql stores: an exec
-// (process_events), a process creation or namespace call (clone_events), or
-// an exit_group (process_exits). Pure: the only library call is libaudit's
+// (process_events), a failed exec (exec_failures), a process creation or
+// namespace call (clone_events), or an exit_group (process_exits). Pure: the only library call is libaudit's
 // syscall table. What audit cannot tell (tids, start times, namespaces of the
 // task, host child pids) is left for AuditCorrelator to complete or mark NULL.
 #pragma once
@@ -10,11 +10,12 @@
 
 #include "sources/audit/audit_reassembler.h"
 #include "exec_event.h"
+#include "exec_failure_event.h"
 #include "lifecycle_event.h"
 
 namespace procsql {
 
-enum class AuditEventKind { other, exec, call, exit_group };
+enum class AuditEventKind { other, exec, exec_failure, call, exit_group };
 
 struct AuditDecoded {
 	AuditEventKind kind = AuditEventKind::other;
@@ -24,7 +25,13 @@ struct AuditDecoded {
 	// argc, flags (kExecCmdlineTruncated, kExecHasTty, kExecHasCwd, kExecNoFileInfo when no PATH
 	// record matched), mode/owner_uid/owner_gid/inode from the PATH record of the executed file.
 	ExecRow exec{};
-	std::string path;      // exe= (exec, call, exit_group)
+	// exec_failure (execve/execveat with success=no): ExecFailureRow with time_ns, pid,
+	// parent(ppid), uid, euid, auid (+kFailHasAuid unless 4294967295), comm, syscall, result
+	// (exit=), flags (kFailHasPath, kFailHasFilename from PATH item 0, kFailHasCwd, kFailHasTty;
+	// kFailHasArgv and kFailHasArgc with an EXECVE record, which the kernel writes only once the
+	// exec got as far as reading the file's format; kFailCmdlineTruncated without one).
+	ExecFailureRow failure{};
+	std::string path;      // exe= (exec, exec_failure: the caller's; call, exit_group)
 	std::string filename;  // PATH item 0 name= (as passed to exec); "/dev/fd/N[/name]" for an
 	                       // execveat relative to a descriptor, as the kernel names it
 	std::string cwd;       // CWD record
@@ -42,9 +49,9 @@ struct AuditDecoded {
 
 // Decodes a complete event. Syscall numbers are read with the SYSCALL record's arch= (libaudit's
 // audit_elf_to_machine + audit_syscall_to_name), so every architecture libaudit knows works.
-// Events that are not one of the syscalls above, failed execs, and events without a SYSCALL
-// record give kind=other and true. Malformed (a SYSCALL record without arch/syscall/pid, EXECVE
-// argument records that contradict argc...) gives false and a reason: the caller counts it.
+// Events that are not one of the syscalls above, and events without a SYSCALL record, give
+// kind=other and true. Malformed (a SYSCALL record without arch/syscall/pid, EXECVE argument
+// records that contradict argc...) gives false and a reason: the caller counts it.
 // EXECVE: argc=N; aI="..." or hex; aI_len=L with aI[0]=..., aI[1]=... fragments; arguments split
 // over several EXECVE records; cmdline truncated flag when total > argv_bytes or arguments missing.
 bool decode_audit_event(const AuditEvent& event, uint32_t argv_bytes, AuditDecoded* out, std::string* why);

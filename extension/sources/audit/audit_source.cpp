@@ -391,6 +391,8 @@ AuditSourceStats AuditSource::stats() const {
 	s.exec.argv_truncated = c.argv_truncated;
 	s.clone.received = c.clone_rows;
 	s.exit.received = c.exit_rows;
+	s.failure.received = c.failure_rows;
+	s.failure.argv_truncated = c.failure_argv_truncated;
 	s.mode = mode_;
 	s.rule_key = key_;
 	s.rules_added = install_.rules_added;
@@ -426,10 +428,10 @@ AuditSourceStats AuditSource::stats() const {
 
 SourceStats AuditSource::counters() const {
 	const AuditSourceStats a = stats();
-	SourceStats s{a.exec, a.clone, a.exit};
+	SourceStats s{a.exec, a.clone, a.exit, a.failure};
 	// Audit does not say what it dropped: the kernel's lost counter and
 	// the reader's overruns are every table's (README, "The audit backend").
-	s.exec.lost_audit = s.clone.lost_audit = s.exit.lost_audit = a.kernel_lost + a.reader_overruns;
+	s.exec.lost_audit = s.clone.lost_audit = s.exit.lost_audit = s.failure.lost_audit = a.kernel_lost + a.reader_overruns;
 	s.exec.decode_errors += a.events_undecodable;
 	return s;
 }

@@ -37,7 +37,7 @@
 namespace procsql {
 
 struct AuditSourceStats {
-	KindStats exec, clone, exit;
+	KindStats exec, clone, exit, failure;
 	std::string mode;               // how records are read (unicast or multicast) and why
 	std::string rule_key;
 	uint64_t rules_added = 0;
@@ -130,6 +130,9 @@ private:
 		void exec(const ExecRow& row, const ExecStrings& s) override { stores_.exec->append(row, s); }
 		void clone(const CloneRow& row, const CloneStrings& s) override { stores_.clone->append(row, s); }
 		void exit(const ExitRow& row, const ExitStrings& s) override { stores_.exit->append(row, s); }
+		void exec_failure(const ExecFailureRow& row, const ExecFailureStrings& s) override {
+			stores_.failure->append(row, s);
+		}
 		void cgroup_seen(uint64_t id, const std::string& path, int64_t now_ns) override {
 			stores_.containers->observe(id, path, now_ns);
 		}

@@ -20,6 +20,7 @@
 #include "sources/bpf/bpf_load_error.h"
 #include "sources/bpf/env_filter_setup.h"
 #include "sources/bpf/exec_decoder.h"
+#include "sources/bpf/exec_failure_decoder.h"
 #include "sources/bpf/kernel_features.h"
 #include "sources/bpf/lifecycle_decoder.h"
 #include "sources/bpf/process_records.h"
@@ -223,11 +224,13 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 		*error = "cannot count the possible CPUs: " + errno_text(ncpus);
 		return false;
 	}
+	// One buffer per CPU builds exec and failed-exec records (exec_failure.bpf.h).
 	// The env copy's offset and length are each proved below env_mask + 1, so
-	// both buffers leave twice that room (env_filter.bpf.h).
+	// the exec record and the environment buffer leave twice that room
+	// (env_filter.bpf.h).
 	const uint64_t env_room = 2 * (uint64_t(env.env_mask) + 1);
 	const uint32_t record_max =
-	    uint32_t((PROCSQL_EXEC_RECORD_MAX(config.argv_bytes, env_room) + 7) & ~size_t(7));
+	    uint32_t((PROCSQL_EXEC_SCRATCH_BYTES(config.argv_bytes, env_room) + 7) & ~size_t(7));
 	const uint32_t env_scratch = uint32_t(sizeof(procsql_env_state) + 2 * env_room);
 	if (bpf_map__set_max_entries(skel_->maps.procsql_exec_scratch, uint32_t(ncpus)) != 0 ||
 	    bpf_map__set_value_size(skel_->maps.procsql_exec_scratch, record_max) != 0 ||
@@ -362,7 +365,8 @@ bool BpfSource::attach_all(std::string* error) {
 	// tracepoints need tracefs and CONFIG_FTRACE_SYSCALLS; without them the
 	// tables still fill, with the gaps procsql_stats and the README describe.
 	mounted_tracefs_ = ensure_tracefs();
-	int calls_missing = 0, calls = 0, execveat_attached = 0;
+	int calls_missing = 0, calls = 0;
+	bool exec_in = false, execveat_in = false, exec_out = false, execveat_out = false;
 	bpf_program* prog;
 	bpf_object__for_each_program(prog, skel_->obj) {
 		if (!bpf_program__autoload(prog)) {
@@ -384,14 +388,21 @@ bool BpfSource::attach_all(std::string* error) {
 				tasks_iter_ = link;
 			}
 		}
-		if (name.compare(0, 11, "procsql_xat") == 0) {
-			execveat_attached += link ? 1 : 0;
+		// exec.bpf.h and exec_failure.bpf.h: procsql_xve_* (execve),
+		// procsql_xat_* (execveat), *_in at entry, *_out at exit.
+		if (name.compare(0, 12, "procsql_xve_") == 0 || name.compare(0, 12, "procsql_xat_") == 0) {
+			const bool at = name[9] == 'a';
+			const bool in = name.compare(12, 2, "in") == 0;
+			(in ? (at ? execveat_in : exec_in) : (at ? execveat_out : exec_out)) = link != nullptr;
 		} else if (optional) {
 			calls++;
 			calls_missing += link ? 0 : 1;
 		}
 	}
-	execveat_hooked_ = execveat_attached == 2;
+	// Both entries mark every exec, so a mark a failed call left is replaced
+	// by the next exec's own: the mark the exec handler reads is its call's.
+	execveat_hooked_ = exec_in && execveat_in;
+	failures_hooked_ = exec_in && execveat_in && exec_out && execveat_out;
 	calls_hooked_ = calls > 0 && calls_missing == 0;
 	return true;
 }
@@ -499,6 +510,7 @@ void BpfSource::ingest(const void* data, size_t size) {
 	case PROCSQL_EVENT_EXEC: ingest_exec(data, size); break;
 	case PROCSQL_EVENT_CLONE: ingest_clone(data, size); break;
 	case PROCSQL_EVENT_EXIT: ingest_exit(data, size); break;
+	case PROCSQL_EVENT_EXEC_FAILURE: ingest_exec_failure(data, size); break;
 	case PROCSQL_EVENT_CGROUP: ingest_cgroup(data, size); break;
 	default: unknown_records_.fetch_add(1, std::memory_order_relaxed); break;
 	}
@@ -578,6 +590,25 @@ void BpfSource::ingest_exit(const void* data, size_t size) {
 	}
 }
 
+void BpfSource::ingest_exec_failure(const void* data, size_t size) {
+	ExecFailureDecodeResult decoded;
+	std::string why;
+	if (!decode_exec_failure_record(data, size, clock_, &decoded, &why)) {
+		failure_counts_.decode_errors.fetch_add(1, std::memory_order_relaxed);
+		return;
+	}
+	if (!attribute_and_append(decoded, kFailContainerId, *stores_.containers, *stores_.failure)) {
+		return;
+	}
+	failure_counts_.received.fetch_add(1, std::memory_order_relaxed);
+	if (decoded.path_incomplete) {
+		failure_counts_.paths_truncated.fetch_add(1, std::memory_order_relaxed);
+	}
+	if (decoded.argv_truncated) {
+		failure_counts_.argv_truncated.fetch_add(1, std::memory_order_relaxed);
+	}
+}
+
 void BpfSource::ingest_cgroup(const void* data, size_t size) {
 	procsql_cgroup_event ev;
 	if (size < sizeof(ev)) {
@@ -617,6 +648,7 @@ BpfSourceStats BpfSource::stats() const {
 	copy(exec_counts_, &s.exec);
 	copy(clone_counts_, &s.clone);
 	copy(exit_counts_, &s.exit);
+	copy(failure_counts_, &s.failure);
 	s.unknown_records = unknown_records_.load(std::memory_order_relaxed);
 	s.cgroup_records = cgroup_records_.load(std::memory_order_relaxed);
 	s.cgroup_decode_errors = cgroup_decode_errors_.load(std::memory_order_relaxed);
@@ -653,6 +685,10 @@ BpfSourceStats BpfSource::stats() const {
 		s.process_records_lost = sum(PROCSQL_CNT_PROCESS_LOST);
 		s.cgroup_paths_cut = sum(PROCSQL_CNT_CGROUP_PATH_CUT);
 		s.exit_claims_full = sum(PROCSQL_CNT_EXIT_CLAIM_FULL);
+		s.failure.kernel_seen = sum(PROCSQL_CNT_FAIL_SEEN);
+		s.failure.lost_ringbuf_full = sum(PROCSQL_CNT_FAIL_RINGBUF_FULL);
+		s.failure.lost_no_scratch = sum(PROCSQL_CNT_FAIL_NO_SCRATCH);
+		s.failure.lost_too_large = sum(PROCSQL_CNT_FAIL_TOO_LARGE);
 	}
 	// The kernel counts, per program, the runs it skipped because the program
 	// was already running on that CPU: those events were never seen.
@@ -667,12 +703,16 @@ BpfSourceStats BpfSource::stats() const {
 	s.exec.lost_recursion = misses(skel_->progs.procsql_exec, skel_->progs.procsql_exec_nl);
 	s.clone.lost_recursion = misses(skel_->progs.procsql_newtask, skel_->progs.procsql_newtask_nl);
 	s.exit.lost_recursion = misses(skel_->progs.procsql_exit, skel_->progs.procsql_exit_nl);
+	// A failed exec missed at its exit is lost; one missed at its entry is
+	// still a row, without its name and arguments.
+	s.failure.lost_recursion = misses(skel_->progs.procsql_xve_out, skel_->progs.procsql_xve_out_nl) +
+	                           misses(skel_->progs.procsql_xat_out, skel_->progs.procsql_xat_out_nl);
 	return s;
 }
 
 SourceStats BpfSource::counters() const {
 	const BpfSourceStats b = stats();
-	return SourceStats{b.exec, b.clone, b.exit};
+	return SourceStats{b.exec, b.clone, b.exit, b.failure};
 }
 
 void BpfSource::append_stats(std::vector<StatRow>* rows, bool read_counters) const {
@@ -687,6 +727,7 @@ void BpfSource::append_stats(std::vector<StatRow>* rows, bool read_counters) con
 	feature(KernelFeature::bpf_loop, uses_bpf_loop());
 	feature(KernelFeature::execveat_tracepoint, execveat_hooked());
 	feature(KernelFeature::clone_tracepoints, calls_hooked());
+	feature(KernelFeature::exec_failure_tracepoints, exec_failures_hooked());
 	text("bpf.exit_path", exit_path_text());
 	integer("bpf.exe_memos_lost", b.exe_memos_lost);
 	integer("bpf.ringbuf_bytes", ringbuf_bytes_);

@@ -24,7 +24,7 @@ struct bpf_link;
 namespace procsql {
 
 struct BpfSourceStats {
-	KindStats exec, clone, exit;
+	KindStats exec, clone, exit, failure;
 	uint64_t call_marks_lost = 0; // syscall entries whose mark could not be stored
 	uint64_t unknown_records = 0; // records of no known kind
 	uint64_t cgroup_records = 0;  // cgroup mkdir/rmdir seen
@@ -67,6 +67,8 @@ public:
 	bool execveat_hooked() const { return execveat_hooked_; }
 	// The clone/clone3/fork/vfork/unshare/setns tracepoints are attached.
 	bool calls_hooked() const { return calls_hooked_; }
+	// The execve/execveat entry and exit tracepoints are attached: exec_failures fills.
+	bool exec_failures_hooked() const { return failures_hooked_; }
 	// Where process_exits.path comes from on this kernel, for procsql_stats.
 	std::string exit_path_text() const;
 
@@ -98,6 +100,7 @@ private:
 	void ingest_exec(const void* data, size_t size);
 	void ingest_clone(const void* data, size_t size);
 	void ingest_exit(const void* data, size_t size);
+	void ingest_exec_failure(const void* data, size_t size);
 	void ingest_cgroup(const void* data, size_t size);
 
 	const BootClock& clock_;
@@ -112,6 +115,7 @@ private:
 	bool use_loop_ = false;
 	bool execveat_hooked_ = false;
 	bool calls_hooked_ = false;
+	bool failures_hooked_ = false;
 	bool mounted_tracefs_ = false; // this collector mounted tracefs: it unmounts it
 	enum class ExitPath { read_at_exit, task_storage, hash };
 	ExitPath exit_path_ = ExitPath::read_at_exit;
@@ -128,7 +132,7 @@ private:
 		std::atomic<uint64_t> paths_truncated{0};
 		std::atomic<uint64_t> argv_truncated{0};
 	};
-	Counters exec_counts_, clone_counts_, exit_counts_;
+	Counters exec_counts_, clone_counts_, exit_counts_, failure_counts_;
 	std::atomic<uint64_t> unknown_records_{0};
 	std::atomic<uint64_t> cgroup_records_{0};
 	std::atomic<uint64_t> cgroup_decode_errors_{0};

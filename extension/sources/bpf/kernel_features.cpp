@@ -11,17 +11,23 @@ namespace {
 
 const KernelFeatureDoc kFeatures[] = {
     {KernelFeature::bpf_loop, "`bpf_loop` helper", "5.17", "bpf.path_walk",
-     "bpf_loop (paths of any depth)",
+     "bpf_loop (paths of any depth; a failed exec's arguments are read up to " PROCSQL_STR(PROCSQL_FAIL_ARGS_LOOP)
+     " and counted up to " PROCSQL_STR(PROCSQL_FAIL_ARGC_LOOP) ")",
      "bounded loop (" PROCSQL_STR(PROCSQL_WALK_BOUNDED_COMPONENTS) " components; deeper paths are flagged "
-     "path_truncated)"},
+     "path_truncated; a failed exec's arguments are read and counted up to " PROCSQL_STR(PROCSQL_FAIL_ARGS_BOUNDED)
+     ", its argc is NULL beyond)"},
     {KernelFeature::execveat_tracepoint, "syscall tracepoints (`CONFIG_FTRACE_SYSCALLS`, tracefs)", "any",
-     "bpf.syscall_column", "exact (syscalls/sys_enter_execveat attached)",
+     "bpf.syscall_column", "exact (syscalls/sys_enter_execve and sys_enter_execveat attached)",
      "partial: tracefs or syscall tracepoints unavailable; execveat known only for fd-relative execs, "
      "otherwise NULL"},
     {KernelFeature::clone_tracepoints, "syscall tracepoints (`CONFIG_FTRACE_SYSCALLS`, tracefs)", "any",
      "bpf.clone_calls", "exact (clone, clone3, fork, vfork, unshare, setns tracepoints attached)",
      "partial: syscall tracepoints unavailable; process creation is seen with syscall NULL, unshare/setns "
      "and failed calls are not"},
+    {KernelFeature::exec_failure_tracepoints, "syscall tracepoints (`CONFIG_FTRACE_SYSCALLS`, tracefs)", "any",
+     "bpf.exec_failures", "exact (syscalls/sys_{enter,exit}_{execve,execveat} attached)",
+     "unavailable: tracefs or syscall tracepoints unavailable; failed execs are not seen and exec_failures "
+     "stays empty"},
     {KernelFeature::mm_at_exit, "`sched_process_exit` before `exit_mm()` (it has `group_dead`)", "6.16",
      "bpf.exit_path", "read at exit (the exit tracepoint runs before exit_mm: 6.16+)",
      "remembered at exec and fork: `process_exits.path` is the last executable the process ran "

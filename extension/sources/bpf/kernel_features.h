@@ -12,6 +12,7 @@ enum class KernelFeature {
 	bpf_loop,          // the path walk takes any number of components
 	execveat_tracepoint, // process_events.syscall tells execveat from execve
 	clone_tracepoints,   // which call made a process; unshare, setns and failed calls
+	exec_failure_tracepoints, // exec_failures: execve/execveat that returned an error
 	mm_at_exit,        // sched_process_exit runs before exit_mm(): the exit reads its own executable
 	task_storage,      // per-task memo of the executable for exits (else a hash by thread group)
 };
