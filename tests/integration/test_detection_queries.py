@@ -44,7 +44,21 @@ from procsql_test import (AUDIT, ProcsqlTestCase, marker, nullable, python_conne
 NOBODY = 65534
 CLEAN_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"}
 QUERY_FILES = ("ld_preload_exec.sql", "container_drift.sql", "containers_without_seccomp.sql",
-               "privileged_container_processes.sql", "setuid_escalation.sql")
+               "privileged_container_processes.sql", "setuid_escalation.sql", "exec_probing.sql")
+
+# One process (this script's) that tries to exec each name in turn from a
+# directory that does not exist: every attempt is a failed execve (ENOENT)
+# of the same process; the last one runs /usr/bin/true with the marker.
+PROBE = """
+import os, sys
+marker = sys.argv[1]
+for name in sys.argv[2:]:
+    try:
+        os.execv("/nonexistent-%s/" % marker + name, [name, marker])
+    except OSError:
+        pass
+os.execv("/usr/bin/true", ["true", marker])
+"""
 
 
 def nosuid(path):
@@ -76,10 +90,11 @@ class DetectionQueriesTest(ProcsqlTestCase):
                 head.append(line)
             head = "\n".join(head)
             self.assertIn("-- Question:", head, name)
-            self.assertIn("-- Driving table: process_events", head, name)
+            table = "exec_failures" if name == "exec_probing.sql" else "process_events"
+            self.assertIn("-- Driving table: " + table, head, name)
             self.assertIn("-- Cron", head, name)
             self.assertIn("procsql query --format jsonl /usr/share/procsql/queries/" + name, head, name)
-            self.assertIn("procsql_window(@job, 'process_events')", sql, name)
+            self.assertIn("procsql_window(@job, '%s')" % table, sql, name)
 
     # ---------------------------------------------------------- LD_PRELOAD
 
@@ -209,6 +224,69 @@ class DetectionQueriesTest(ProcsqlTestCase):
              "pid": ev["s"]["pid"], "path": suid, "filename": suid, "cmdline": "%s %ss" % (suid, m),
              "container_id": None})
         self.assertIsNone(r["tty"])
+
+
+    # ------------------------------------------------------------ exec_probing
+
+    def probe(self, names):
+        """Runs PROBE: one process failing to exec each of NAMES; its pid."""
+        m = marker()
+        p = subprocess.run(["/usr/bin/python3", "-c", PROBE, m] + list(names), env=CLEAN_ENV, timeout=60)
+        self.assertEqual(p.returncode, 0)
+        return m
+
+    def probing_rows(self, pid_of_marker):
+        pids = {r["pid"] for r in rows(self.conn, "SELECT pid FROM exec_failures WHERE filename LIKE ?",
+                                       ("/nonexistent-" + pid_of_marker + "/%",))}
+        return pids, [r for r in run_query(self.conn, "exec_probing.sql") if r["pid"] in pids]
+
+    def test_exec_probing_many_programs(self):
+        m = self.probe(["alpha", "bravo", "charlie", "delta", "echo-x", "foxtrot"])
+        pids, found = self.probing_rows(m)
+        self.assertEqual(len(pids), 1, "one process made the failures")
+        self.assertEqual(len(found), 1, found)
+        r = found[0]
+        print(json.dumps(r, indent=1))
+        self.assertEqual(r["why"], "many programs")
+        self.assertEqual(r["failures"], 6)
+        self.assertEqual(r["distinct_names"], 6)
+        self.assertEqual(sorted(r["names"].split(",")), ["alpha", "bravo", "charlie", "delta", "echo-x", "foxtrot"])
+        self.assertEqual(r["errnos"], "ENOENT")
+        self.assertEqual(r["comm"], "python3")
+        self.assertIsNotNone(r["store_id"])
+
+    def test_exec_probing_recon_tool(self):
+        m = self.probe(["nc"])
+        pids, found = self.probing_rows(m)
+        self.assertEqual(len(found), 1, found)
+        self.assertEqual((found[0]["why"], found[0]["names"], found[0]["failures"]), ("recon tool", "nc", 1))
+
+    def test_exec_probing_ignores_a_few_names_and_path_searches(self):
+        # Four names (under the threshold of five), none a recon tool.
+        m = self.probe(["alpha", "bravo", "charlie", "delta"])
+        pids, found = self.probing_rows(m)
+        self.assertEqual(len(pids), 1)
+        self.assertEqual(found, [])
+        # A missing command exec'd by a shell (dash's `exec` tries each PATH
+        # directory in turn): one failed exec per directory, all of one name.
+        m2 = marker()
+        p = subprocess.run(["/bin/sh", "-c", "exec %s-missing 2>/dev/null" % m2],
+                           env=dict(CLEAN_ENV, PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+                           stderr=subprocess.DEVNULL, timeout=60)
+        self.assertEqual(p.returncode, 127)
+        fails = rows(self.conn, "SELECT pid, filename FROM exec_failures WHERE filename LIKE ?",
+                     ("%" + m2 + "-missing",))
+        self.assertGreaterEqual(len(fails), 2, "the shell searched PATH with failed execs: %r" % fails)
+        shell_pids = {f["pid"] for f in fails}
+        self.assertEqual([r for r in run_query(self.conn, "exec_probing.sql") if r["pid"] in shell_pids], [])
+
+    def test_exec_probing_plain_container_start(self):
+        from containers import Container
+        c = Container(self, ["sh", "-c", "/bin/true; exit 0"])
+        r = c.run()
+        self.assertEqual(r.returncode, 0, r)
+        found = [x for x in run_query(self.conn, "exec_probing.sql") if x["container_id"] == c.id]
+        self.assertEqual(found, [])
 
 
 if __name__ == "__main__":
