@@ -55,7 +55,16 @@ struct {
 	__uint(value_size, sizeof(struct procsql_env_scratch));
 } procsql_env_scratch SEC(".maps");
 
+/* The strings read sit right after the state and the pointers, so that a
+ * typical environment shares their pages (each page this buffer touches
+ * costs a TLB miss per exec: a VM pays dearly for those); the matches go
+ * after the strings, on a page touched only when a variable matches. */
 static __always_inline char *procsql_env_area(struct procsql_env_scratch *s)
+{
+	return s->data;
+}
+
+static __always_inline char *procsql_env_out(struct procsql_env_scratch *s)
 {
 	return &s->data[2 * (env_mask + 1)];
 }
@@ -122,7 +131,7 @@ static __always_inline long procsql_env_step(struct procsql_env_scratch *s)
 		st->truncated = 1; /* the matches outgrew the bound: the rest are not kept */
 		return 0;
 	}
-	bpf_probe_read_kernel(&s->data[at & env_mask], n & env_mask, v);
+	bpf_probe_read_kernel(&procsql_env_out(s)[at & env_mask], n & env_mask, v);
 	st->out_len = at + n;
 	return 0;
 }
@@ -155,7 +164,8 @@ static long procsql_env_loop_cb(__u32 index, void *ctx)
 
 /*
  * Picks the named variables out of the new image's environment. Returns the
- * scratch whose data[0, st.out_len) holds them ("NAME=value\0" each), or NULL
+ * scratch whose procsql_env_out() holds them in [0, st.out_len)
+ * ("NAME=value\0" each), or NULL
  * when nothing was read; sets the exec flags.
  */
 static __always_inline struct procsql_env_scratch *

@@ -42,7 +42,7 @@
 /* Environment variables looked at per exec: with bpf_loop, and with the
  * bounded loop of kernels before 5.17 (more would make the verifier's work
  * too large there). An environment with more sets env_truncated. */
-#define PROCSQL_ENV_VARS_LOOP 1024
+#define PROCSQL_ENV_VARS_LOOP 255
 #define PROCSQL_ENV_VARS_BOUNDED 128
 
 /* The head of the environment filter's per-CPU buffer (env_filter.bpf.h):

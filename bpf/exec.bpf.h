@@ -193,7 +193,7 @@ static __always_inline bool procsql_was_execveat(__u32 tid, struct linux_binprm 
  */
 static __always_inline void procsql_exe_layer(struct procsql_exec_event *ev, struct inode *inode)
 {
-	ev->exe_fs_magic = BPF_CORE_READ(inode, i_sb, s_magic);
+	ev->exe_fs_magic = inode->i_sb->s_magic; /* direct loads: inode is a BTF pointer */
 	ev->exe_upper = PROCSQL_LAYER_NOT_UPPER;
 	if (ev->exe_fs_magic != PROCSQL_OVERLAYFS_MAGIC)
 		return;
@@ -226,10 +226,11 @@ static __always_inline void procsql_privileges(struct task_struct *task, const s
 	caps[1] = set[1];
 	caps[2] = set[4];
 	caps[3] = set[3];
-	/* PFA_NO_NEW_PRIVS is bit 0 of task->atomic_flags. */
-	*no_new_privs = BPF_CORE_READ(task, atomic_flags) & 1;
+	/* PFA_NO_NEW_PRIVS is bit 0 of task->atomic_flags. Direct loads: task is
+	 * a BTF pointer (a tp_btf argument, the iterator's task). */
+	*no_new_privs = task->atomic_flags & 1;
 	if (bpf_core_field_exists(task->seccomp))
-		*seccomp_mode = BPF_CORE_READ(task, seccomp.mode);
+		*seccomp_mode = task->seccomp.mode;
 	else
 		*flags |= PROCSQL_EXEC_NO_SECCOMP;
 }
@@ -293,7 +294,7 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 	ev->owner_uid = BPF_CORE_READ(inode, i_uid.val);
 	ev->owner_gid = BPF_CORE_READ(inode, i_gid.val);
 	ev->inode = BPF_CORE_READ(inode, i_ino);
-	procsql_exe_layer(ev, inode);
+	procsql_exe_layer(ev, bprm->file->f_inode);
 
 	struct fs_struct *fs = BPF_CORE_READ(task, fs);
 	__u32 off = 0;
@@ -399,7 +400,7 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 			ev->flags |= PROCSQL_EXEC_ENV_TRUNCATED;
 		}
 		if (env_len)
-			bpf_probe_read_kernel(&data[off], env_len & env_mask, es->data);
+			bpf_probe_read_kernel(&data[off], env_len & env_mask, procsql_env_out(es));
 	}
 	ev->env_len = env_len;
 	off += env_len;
