@@ -336,6 +336,23 @@ struct Common {
 	bool has_exe = false;
 };
 
+// The arguments of an event's EXECVE records (there may be several) into
+// *raw; *saw says whether the event had any. False with a reason when a
+// record is malformed.
+bool parse_execve_records(const AuditEvent& event, uint32_t argv_bytes, std::string* raw, Argv* argv, bool* saw,
+                          std::string* why) {
+	ArgvParser parser(argv_bytes, raw, argv);
+	*saw = false;
+	for (const AuditRecord& rec : event.records) {
+		if (rec.type != kAuditExecve) continue;
+		*saw = true;
+		for (const AuditRecord::Field& f : rec.fields) {
+			if (!parser.field(f, why)) return false;
+		}
+	}
+	return !*saw || parser.finish(why);
+}
+
 bool decode_exec(const AuditEvent& event, const AuditRecord& sc, const Common& c, bool execveat, uint32_t argv_bytes,
                  AuditDecoded* out, std::string* why) {
 	ExecRow& r = out->exec;
@@ -378,16 +395,8 @@ bool decode_exec(const AuditEvent& event, const AuditRecord& sc, const Common& c
 
 	Argv argv;
 	bool saw_execve = false;
-	ArgvParser parser(argv_bytes, &out->argv, &argv);
-	for (const AuditRecord& rec : event.records) {
-		if (rec.type != kAuditExecve) continue;
-		saw_execve = true;
-		for (const AuditRecord::Field& f : rec.fields) {
-			if (!parser.field(f, why)) return false;
-		}
-	}
+	if (!parse_execve_records(event, argv_bytes, &out->argv, &argv, &saw_execve, why)) return false;
 	if (saw_execve) {
-		if (!parser.finish(why)) return false;
 	} else {
 		// The EXECVE record itself was lost: the exec happened, its
 		// arguments are unknown.
@@ -470,16 +479,8 @@ bool decode_exec_failure(const AuditEvent& event, const AuditRecord& sc, const C
 
 	Argv argv;
 	bool saw_execve = false;
-	ArgvParser parser(argv_bytes, &out->argv, &argv);
-	for (const AuditRecord& rec : event.records) {
-		if (rec.type != kAuditExecve) continue;
-		saw_execve = true;
-		for (const AuditRecord::Field& f : rec.fields) {
-			if (!parser.field(f, why)) return false;
-		}
-	}
+	if (!parse_execve_records(event, argv_bytes, &out->argv, &argv, &saw_execve, why)) return false;
 	if (saw_execve) {
-		if (!parser.finish(why)) return false;
 		r.argc = uint32_t(argv.argc);
 		flags |= kFailHasArgv | kFailHasArgc;
 		if (argv.truncated) flags |= kFailCmdlineTruncated;
