@@ -24,6 +24,8 @@ PACKAGES=(
   golang-go golang-github-mattn-go-sqlite3-dev
   # the kernel matrix (tests/kernels): other kernels booted under qemu
   qemu-system-x86 cpio
+  # the overlay module kernel.sh takes from each kernel package (busybox insmod wants it plain)
+  xz-utils zstd
 )
 
 missing=()
