@@ -336,6 +336,25 @@ struct Common {
 	bool has_exe = false;
 };
 
+// The event's CWD record into *cwd: *has when it gave a directory, *cut when
+// audit gave a marker in place of one (the path then stays empty). False with
+// a reason when the record is malformed.
+bool read_cwd(const AuditEvent& event, std::string* cwd, bool* has, bool* cut, std::string* why) {
+	for (const AuditRecord& rec : event.records) {
+		if (rec.type != kAuditCwd) continue;
+		const Text t = path_text(rec, "cwd", cwd);
+		if (t == Text::bad) return fail(why, "CWD record is neither quoted nor hex");
+		if (t == Text::value && is_path_marker(*cwd)) {
+			cwd->clear();
+			*cut = true;
+		} else if (t == Text::value) {
+			*has = true;
+		}
+		break;
+	}
+	return true;
+}
+
 // The arguments of an event's EXECVE records (there may be several) into
 // *raw; *saw says whether the event had any. False with a reason when a
 // record is malformed.
@@ -405,18 +424,10 @@ bool decode_exec(const AuditEvent& event, const AuditRecord& sc, const Common& c
 	r.argc = uint32_t(argv.argc);
 	if (argv.truncated) flags |= kExecCmdlineTruncated;
 
-	for (const AuditRecord& rec : event.records) {
-		if (rec.type != kAuditCwd) continue;
-		const Text t = path_text(rec, "cwd", &out->cwd);
-		if (t == Text::bad) return fail(why, "CWD record is neither quoted nor hex");
-		if (t == Text::value && is_path_marker(out->cwd)) {
-			out->cwd.clear();
-			flags |= kExecPathTruncated;
-		} else if (t == Text::value) {
-			flags |= kExecHasCwd;
-		}
-		break;
-	}
+	bool has_cwd = false, cwd_cut = false;
+	if (!read_cwd(event, &out->cwd, &has_cwd, &cwd_cut, why)) return false;
+	if (cwd_cut) flags |= kExecPathTruncated;
+	if (has_cwd) flags |= kExecHasCwd;
 
 	std::vector<PathItem> items;
 	if (!read_paths(event, &items, why)) return false;
@@ -489,18 +500,10 @@ bool decode_exec_failure(const AuditEvent& event, const AuditRecord& sc, const C
 		flags |= kFailCmdlineTruncated;
 	}
 
-	for (const AuditRecord& rec : event.records) {
-		if (rec.type != kAuditCwd) continue;
-		const Text t = path_text(rec, "cwd", &out->cwd);
-		if (t == Text::bad) return fail(why, "CWD record is neither quoted nor hex");
-		if (t == Text::value && is_path_marker(out->cwd)) {
-			out->cwd.clear();
-			flags |= kFailPathTruncated;
-		} else if (t == Text::value) {
-			flags |= kFailHasCwd;
-		}
-		break;
-	}
+	bool has_cwd = false, cwd_cut = false;
+	if (!read_cwd(event, &out->cwd, &has_cwd, &cwd_cut, why)) return false;
+	if (cwd_cut) flags |= kFailPathTruncated;
+	if (has_cwd) flags |= kFailHasCwd;
 
 	std::vector<PathItem> items;
 	if (!read_paths(event, &items, why)) return false;
