@@ -120,6 +120,25 @@ IMAGE_APPLETS = tuple(dict.fromkeys(DEFAULT_APPLETS + (
 # --------------------------------------------------------------------------
 # Preconditions: usable from setUpClass (no test case instance there).
 
+def _remove_base(base, what, problems):
+    """The end of an engine's stop: kills what still names BASE, unmounts what
+    is mounted below it, removes it; raises with PROBLEMS (and any of these
+    steps' own) when there were any."""
+    left = _kill_and_wait(pids_naming(base))
+    if left:
+        problems.append("processes still alive: %r" % left)
+    for mp in _mounts_below(base):
+        try:
+            _umount_lazy(mp)
+        except OSError as e:
+            problems.append(str(e))
+    shutil.rmtree(base, True)
+    if os.path.exists(base):
+        problems.append("could not remove " + base)
+    if problems:
+        raise AssertionError("stopping %s: " % what + "; ".join(problems))
+
+
 def _common_requirements():
     if os.geteuid() != 0:
         unavailable_cls("needs root (dockerd, BPF)")
@@ -644,20 +663,8 @@ class DockerEngine:
                 root = os.path.join(runtimes, ns)
                 for cid in os.listdir(root) if os.path.isdir(root) else ():
                     subprocess.run([runc, "--root", root, "delete", "-f", cid], capture_output=True)
-        left = _kill_and_wait(pids_naming(self.base))
-        if left:
-            problems.append("processes still alive: %r" % left)
-        for mp in _mounts_below(self.base):
-            try:
-                _umount_lazy(mp)
-            except OSError as e:
-                problems.append(str(e))
-        shutil.rmtree(self.base, True)
-        if os.path.exists(self.base):
-            problems.append("could not remove " + self.base)
-        self.base = None
-        if problems:
-            raise AssertionError("stopping dockerd: " + "; ".join(problems))
+        base, self.base = self.base, None
+        _remove_base(base, "dockerd", problems)
 
     # ---- the client
 
@@ -878,20 +885,8 @@ class PodmanEngine:
         for cid in self.ids:
             if runc and os.path.exists(os.path.join("/run/runc", cid)):
                 subprocess.run([runc, "delete", "-f", cid], capture_output=True)
-        left = _kill_and_wait(pids_naming(self.base))  # conmon, podman cleanup
-        if left:
-            problems.append("processes still alive: %r" % left)
-        for mp in _mounts_below(self.base):
-            try:
-                _umount_lazy(mp)
-            except OSError as e:
-                problems.append(str(e))
-        shutil.rmtree(self.base, True)
-        if os.path.exists(self.base):
-            problems.append("could not remove " + self.base)
-        self.base = None
-        if problems:
-            raise AssertionError("stopping podman: " + "; ".join(problems))
+        base, self.base = self.base, None
+        _remove_base(base, "podman", problems)  # also conmon, podman cleanup
 
     unique_name = staticmethod(hex_name)
 
