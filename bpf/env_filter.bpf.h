@@ -217,10 +217,12 @@ procsql_env_capture(struct mm_struct *mm, struct linux_binprm *bprm, __u32 cpu, 
 	 * variable read), unless it is the terminating NULL. */
 	__u64 envp = start_stack + 8 * ((__u64)argc + 2);
 	__u32 nread = nvars < envc ? nvars + 1 : nvars;
+	/* (The masks change nothing, len <= env_max <= env_mask + 1, a power of
+	 * two, and nread <= PROCSQL_ENV_VARS_LOOP + 1, but the compiler may test
+	 * one copy and pass another, which 5.10's verifier does not know
+	 * bounded: these bound the ones used.) */
 	if (len == 0 || nread > PROCSQL_ENV_VARS_LOOP + 1 ||
-	    bpf_probe_read_user(procsql_env_area(s), len, (const void *)env_start) != 0 ||
-	    /* (The mask changes nothing, nread <= PROCSQL_ENV_VARS_LOOP + 1, but
-	     * the compiler may test a copy of nread: this bounds the one used.) */
+	    bpf_probe_read_user(procsql_env_area(s), len & (2 * env_mask + 1), (const void *)env_start) != 0 ||
 	    bpf_probe_read_user(st->ptrs, (nread & 2047) * 8, (const void *)envp) != 0 ||
 	    st->ptrs[0] != env_start) {
 		*flags |= PROCSQL_EXEC_ENV_UNREADABLE;

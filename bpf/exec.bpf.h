@@ -51,8 +51,7 @@ struct {
  * Appends the walked path in the path buffer to data[off], plus " (deleted)"
  * when the leaf is unlinked. Returns the bytes written.
  */
-static __always_inline __u32 procsql_put_path(char *data, __u32 off, struct procsql_path_buf *pb,
-					       __u64 leaf)
+static __always_inline __u32 procsql_put_path(char *data, __u32 off, struct procsql_path_buf *pb)
 {
 	char *pbuf = pb->data;
 	__u32 pos = pb->w.pos & (PROCSQL_PATH_MAX - 1);
@@ -60,7 +59,7 @@ static __always_inline __u32 procsql_put_path(char *data, __u32 off, struct proc
 	if (off > PROCSQL_PATHS_AREA - PROCSQL_PATH_MAX - 16)
 		return 0;
 	bpf_probe_read_kernel(&data[off], len & (PROCSQL_PATH_MAX - 1), &pbuf[pos]);
-	if (pb->w.pseudo || procsql_dentry_unlinked(leaf)) {
+	if (pb->w.pseudo || pb->w.unlinked) {
 		__u32 at = off + (len & (PROCSQL_PATH_MAX - 1));
 		if (at <= PROCSQL_PATHS_AREA - 16) {
 			__builtin_memcpy(&data[at], PROCSQL_DELETED_SUFFIX, PROCSQL_DELETED_LEN);
@@ -72,20 +71,20 @@ static __always_inline __u32 procsql_put_path(char *data, __u32 off, struct proc
 
 /* Walks `target` relative to `root` into data[off]; sets `trunc_flag` on the
  * event when it cannot be resolved whole (a resolved path is never empty, so
- * nothing written means cut too). `iter`: the task iterator's own scratch. */
+ * nothing written means cut too). `iter`: the task iterator's own scratch;
+ * `btf`: target and root are BTF pointers (procsql_walk_path). */
 static __always_inline __u32 procsql_put_walk(__u32 *flags, char *data, __u32 off,
 					       const struct path *target, const struct path *root,
-					       __u32 trunc_flag, bool use_loop, bool iter)
+					       __u32 trunc_flag, bool use_loop, bool iter, bool btf)
 {
-	__u64 leaf = (__u64)BPF_CORE_READ(target, dentry);
-	struct procsql_path_buf *pb = procsql_walk_path(target, root, use_loop, iter);
+	struct procsql_path_buf *pb = procsql_walk_path(target, root, use_loop, iter, btf);
 	if (!pb) {
 		*flags |= trunc_flag;
 		return 0;
 	}
 	if (pb->w.truncated)
 		*flags |= trunc_flag;
-	__u32 n = procsql_put_path(data, off, pb, leaf);
+	__u32 n = procsql_put_path(data, off, pb);
 	if (n == 0)
 		*flags |= trunc_flag;
 	return n;
@@ -252,56 +251,58 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 	ev->kind = PROCSQL_EVENT_EXEC;
 	ev->flags = 0;
 	ev->ktime_boot_ns = bpf_ktime_get_boot_ns();
-	ev->start_boot_ns = BPF_CORE_READ(task, group_leader, start_boottime);
-	ev->pid = BPF_CORE_READ(task, tgid);
+	ev->start_boot_ns = task->group_leader->start_boottime;
+	ev->pid = task->tgid;
 	ev->tid = old_pid;
-	ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	ev->ppid = task->real_parent->tgid;
 	ev->cgroup_id = bpf_get_current_cgroup_id();
-	ev->argc = BPF_CORE_READ(bprm, argc);
+	ev->argc = bprm->argc;
 	if (procsql_was_execveat((__u32)old_pid, bprm))
 		ev->flags |= PROCSQL_EXEC_VIA_EXECVEAT;
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 
 	/* Credentials committed by this exec (setuid applied). kuid values are the
 	 * ids of the initial user namespace. */
-	const struct cred *cred = BPF_CORE_READ(task, cred);
-	ev->uid = BPF_CORE_READ(cred, uid.val);
-	ev->euid = BPF_CORE_READ(cred, euid.val);
-	ev->gid = BPF_CORE_READ(cred, gid.val);
-	ev->egid = BPF_CORE_READ(cred, egid.val);
+	const struct cred *cred = task->cred;
+	ev->uid = cred->uid.val;
+	ev->euid = cred->euid.val;
+	ev->gid = cred->gid.val;
+	ev->egid = cred->egid.val;
 	ev->seccomp_mode = 0;
 	procsql_privileges(task, cred, &ev->cap_effective, &ev->seccomp_mode, &ev->no_new_privs,
 			   &ev->flags);
 	if (bpf_core_field_exists(task->loginuid)) {
-		ev->loginuid = BPF_CORE_READ(task, loginuid.val);
-		ev->sessionid = BPF_CORE_READ(task, sessionid);
+		ev->loginuid = task->loginuid.val;
+		ev->sessionid = task->sessionid;
 		ev->flags |= PROCSQL_EXEC_HAS_LOGINUID;
 	}
 
 	/* Namespaces: the pid as the task's own pid namespace sees it. */
+	/* tpid is read as a number: it is indexed below, which a BTF pointer may
+	 * not be. */
 	struct pid *tpid = BPF_CORE_READ(task, thread_pid);
-	__u32 level = BPF_CORE_READ(tpid, level);
+	__u32 level = task->thread_pid->level;
 	struct upid up;
 	bpf_probe_read_kernel(&up, sizeof(up), &tpid->numbers[level & 63]);
 	ev->ns_pid = up.nr;
 	ev->pid_ns = BPF_CORE_READ(up.ns, ns.inum);
-	ev->mnt_ns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	ev->mnt_ns = task->nsproxy->mnt_ns->ns.inum;
 
 	/* The file that runs (the interpreter for a script), as /proc/PID/exe. */
-	struct file *file = BPF_CORE_READ(bprm, file);
-	struct inode *inode = BPF_CORE_READ(file, f_inode);
-	ev->mode = BPF_CORE_READ(inode, i_mode);
-	ev->owner_uid = BPF_CORE_READ(inode, i_uid.val);
-	ev->owner_gid = BPF_CORE_READ(inode, i_gid.val);
-	ev->inode = BPF_CORE_READ(inode, i_ino);
-	procsql_exe_layer(ev, bprm->file->f_inode);
+	struct file *file = bprm->file;
+	struct inode *inode = file->f_inode;
+	ev->mode = inode->i_mode;
+	ev->owner_uid = inode->i_uid.val;
+	ev->owner_gid = inode->i_gid.val;
+	ev->inode = inode->i_ino;
+	procsql_exe_layer(ev, inode);
 
-	struct fs_struct *fs = BPF_CORE_READ(task, fs);
+	struct fs_struct *fs = task->fs;
 	__u32 off = 0;
 	__u32 len;
 
 	len = procsql_put_walk(&ev->flags, data, off, &file->f_path, &fs->root,
-			       PROCSQL_EXEC_PATH_TRUNCATED, use_loop, false);
+			       PROCSQL_EXEC_PATH_TRUNCATED, use_loop, false, true);
 	ev->path_len = len;
 	off += len & 0x1fff;
 	/* After de_thread() the exec'ing task leads its thread group. */
@@ -309,7 +310,7 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 			     ev->flags & PROCSQL_EXEC_PATH_TRUNCATED, false);
 
 	/* The name as passed to exec ("./ls", "/dev/fd/3", the script). */
-	const char *filename = BPF_CORE_READ(bprm, filename);
+	const char *filename = bprm->filename;
 	long n = 0;
 	if (off <= PROCSQL_PATHS_AREA - PROCSQL_PATH_MAX - 16)
 		n = bpf_probe_read_kernel_str(&data[off], PROCSQL_PATH_MAX, filename);
@@ -329,27 +330,28 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 	if (fs) {
 		ev->flags |= PROCSQL_EXEC_HAS_CWD;
 		len = procsql_put_walk(&ev->flags, data, off, &fs->pwd, &fs->root,
-				       PROCSQL_EXEC_CWD_TRUNCATED, use_loop, false);
+				       PROCSQL_EXEC_CWD_TRUNCATED, use_loop, false, true);
 	}
 	ev->cwd_len = len;
 	off += len & 0x1fff;
 
 	/* The parent's executable, relative to the parent's own root. A kernel
 	 * thread parent (no mm) has none. */
-	struct task_struct *parent = BPF_CORE_READ(task, real_parent);
-	struct file *parent_exe = BPF_CORE_READ(parent, mm, exe_file);
-	struct fs_struct *parent_fs = BPF_CORE_READ(parent, fs);
+	struct task_struct *parent = task->real_parent;
+	struct mm_struct *parent_mm = parent->mm;
+	struct file *parent_exe = parent_mm ? parent_mm->exe_file : NULL;
+	struct fs_struct *parent_fs = parent->fs;
 	len = 0;
 	if (parent_exe && parent_fs) {
 		ev->flags |= PROCSQL_EXEC_HAS_PARENT_PATH;
 		len = procsql_put_walk(&ev->flags, data, off, &parent_exe->f_path, &parent_fs->root,
-				       PROCSQL_EXEC_PARENT_PATH_TRUNCATED, use_loop, false);
+				       PROCSQL_EXEC_PARENT_PATH_TRUNCATED, use_loop, false, true);
 	}
 	ev->parent_path_len = len;
 	off += len & 0x1fff;
 
 	/* The controlling terminal, by its kernel name ("pts3"). */
-	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+	struct tty_struct *tty = task->signal->tty;
 	len = 0;
 	if (tty && off <= PROCSQL_PATHS_AREA - PROCSQL_TTY_MAX) {
 		n = bpf_probe_read_kernel_str(&data[off], PROCSQL_TTY_MAX, &tty->name);
@@ -362,9 +364,9 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 	off += len & (PROCSQL_TTY_MAX - 1);
 
 	/* argv from the new image's stack, up to the configured bound. */
-	struct mm_struct *mm = BPF_CORE_READ(task, mm);
-	unsigned long arg_start = BPF_CORE_READ(mm, arg_start);
-	unsigned long arg_end = BPF_CORE_READ(mm, arg_end);
+	struct mm_struct *mm = task->mm;
+	unsigned long arg_start = mm->arg_start;
+	unsigned long arg_end = mm->arg_end;
 	__u64 argv_len = arg_end > arg_start ? arg_end - arg_start : 0;
 	__u32 bound = argv_max;
 	if (bound > PROCSQL_ARGV_MAX)
@@ -391,7 +393,7 @@ static __always_inline int procsql_handle_exec(struct task_struct *task, pid_t o
 	/* The allowlisted environment variables (env_filter.bpf.h). */
 	__u32 envc = 0;
 	__u32 env_len = 0;
-	struct procsql_env_scratch *es = procsql_env_capture(task->mm, bprm, cpu, &ev->flags, &envc, use_loop);
+	struct procsql_env_scratch *es = procsql_env_capture(mm, bprm, cpu, &ev->flags, &envc, use_loop);
 	ev->envc = envc;
 	if (es) {
 		env_len = es->st.out_len;

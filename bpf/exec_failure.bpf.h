@@ -224,7 +224,7 @@ static __always_inline int procsql_handle_exec_failure(struct procsql_sys_exit_c
 	if (exe && fs) {
 		ev->flags |= PROCSQL_EXEC_HAS_PATH;
 		len = procsql_put_walk(&ev->flags, data, off, &exe->f_path, &fs->root,
-				       PROCSQL_EXEC_PATH_TRUNCATED, use_loop, false);
+				       PROCSQL_EXEC_PATH_TRUNCATED, use_loop, false, false);
 	}
 	ev->path_len = len;
 	off += len & 0x1fff;
@@ -246,7 +246,7 @@ static __always_inline int procsql_handle_exec_failure(struct procsql_sys_exit_c
 	if (fs) {
 		ev->flags |= PROCSQL_EXEC_HAS_CWD;
 		len = procsql_put_walk(&ev->flags, data, off, &fs->pwd, &fs->root, PROCSQL_EXEC_CWD_TRUNCATED,
-				       use_loop, false);
+				       use_loop, false, false);
 	}
 	ev->cwd_len = len;
 	off += len & 0x1fff;

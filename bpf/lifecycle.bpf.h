@@ -106,7 +106,7 @@ static __always_inline __u16 procsql_task_exe(struct task_struct *task, char *da
 		return 0;
 	*lc_flags |= PROCSQL_LC_HAS_PATH;
 	return procsql_put_walk(lc_flags, data, 0, &exe->f_path, &fs->root, PROCSQL_LC_PATH_TRUNCATED,
-				use_loop, false);
+				use_loop, false, false);
 }
 
 /* Fills the caller part of a clone record from the current task and sends it. */

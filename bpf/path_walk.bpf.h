@@ -37,6 +37,8 @@ struct procsql_walk {
 	__u32 done;      /* reached the root (or the top of an unreachable mount) */
 	__u32 truncated; /* a component did not fit */
 	__u32 pseudo;    /* ended at a pseudo dentry: d_path adds " (deleted)" */
+	__u32 unlinked;  /* the target itself is unlinked: d_path adds " (deleted)" */
+	__u32 taken;     /* components procsql_walk_fast took: they count against the bound */
 };
 
 struct procsql_path_buf {
@@ -67,11 +69,22 @@ static __always_inline struct mount *procsql_real_mount(__u64 vfsmnt)
 	return (struct mount *)(vfsmnt - bpf_core_field_offset(struct mount, mnt));
 }
 
+/* d_unlinked(): the dentry was removed from the dcache hash and is not a root,
+ * which is when d_path() appends " (deleted)". */
+static __always_inline bool procsql_dentry_unlinked(__u64 dentry)
+{
+	struct dentry *d = (struct dentry *)dentry;
+	if (!d)
+		return false;
+	return BPF_CORE_READ(d, d_hash.pprev) == NULL && BPF_CORE_READ(d, d_parent) != d;
+}
+
 static __always_inline void procsql_walk_init(struct procsql_walk *w,
 					       const struct path *target,
 					       const struct path *root)
 {
 	w->dentry = (__u64)BPF_CORE_READ(target, dentry);
+	w->unlinked = procsql_dentry_unlinked(w->dentry);
 	w->vfsmnt = (__u64)BPF_CORE_READ(target, mnt);
 	w->mnt = (__u64)procsql_real_mount(w->vfsmnt);
 	w->root_dentry = (__u64)BPF_CORE_READ(root, dentry);
@@ -80,6 +93,7 @@ static __always_inline void procsql_walk_init(struct procsql_walk *w,
 	w->done = 0;
 	w->truncated = 0;
 	w->pseudo = 0;
+	w->taken = 0;
 }
 
 /* One step up the tree. Returns 1 when the walk is over (bpf_loop's "stop"). */
@@ -135,6 +149,63 @@ static __always_inline long procsql_walk_step(struct procsql_walk *w, char *buf)
 	return 0;
 }
 
+/* Components the direct-load prologue below takes before the general walk
+ * goes on: most executables and working directories have fewer. */
+#define PROCSQL_WALK_FAST_COMPONENTS 8
+
+/*
+ * The walk's start by direct loads, for callers whose pointers the verifier
+ * knows as BTF pointers (a tp_btf program's arguments and what is reached
+ * from them). There a field load is one instruction, where each
+ * BPF_CORE_READ is a helper call; the general step must use those because it
+ * keeps its state in the map, as plain numbers. It takes the ordinary
+ * components of the target's own mount and stops at anything else (a mount's
+ * root, a pseudo dentry, a name that does not fit) without consuming it, so
+ * the general step goes on from exactly there and the path is the same.
+ */
+static __always_inline void procsql_walk_fast(struct procsql_walk *w, char *buf,
+					       const struct path *target, const struct path *root)
+{
+	struct dentry *d = target->dentry;
+	struct vfsmount *vfsmnt = target->mnt;
+	struct dentry *root_dentry = root->dentry;
+	struct vfsmount *root_vfsmnt = root->mnt;
+	struct dentry *mnt_root = vfsmnt->mnt_root;
+	__u32 pos = PROCSQL_PATH_MAX;
+
+	w->unlinked = d && !d->d_hash.pprev && d->d_parent != d;
+	w->done = 0;
+	w->truncated = 0;
+	w->pseudo = 0;
+	__u32 taken = 0;
+	for (int i = 0; i < PROCSQL_WALK_FAST_COMPONENTS; i++) {
+		if (!d || (d == root_dentry && vfsmnt == root_vfsmnt)) {
+			w->done = 1;
+			break;
+		}
+		struct dentry *parent = d->d_parent;
+		if (d == mnt_root || d == parent)
+			break;
+		__u32 len = d->d_name.len;
+		if (len == 0 || len > PROCSQL_NAME_MAX || len + 1 >= pos)
+			break;
+		pos -= len + 1;
+		bpf_probe_read_kernel(&buf[(pos + 1) & (PROCSQL_PATH_MAX - 1)], len & PROCSQL_NAME_MAX,
+				      d->d_name.name);
+		buf[pos & (PROCSQL_PATH_MAX - 1)] = '/';
+		d = parent;
+		taken++;
+	}
+	w->taken = taken;
+	w->pos = pos;
+	w->dentry = (__u64)d;
+	w->root_dentry = (__u64)root_dentry;
+	w->root_vfsmnt = (__u64)root_vfsmnt;
+	w->vfsmnt = (__u64)vfsmnt;
+	/* Read back as a number: arithmetic on a BTF pointer is refused. */
+	w->mnt = (__u64)procsql_real_mount(*(volatile __u64 *)&w->vfsmnt);
+}
+
 static long procsql_walk_loop_cb(__u32 index, void *ctx)
 {
 	__u32 zero = 0;
@@ -158,9 +229,12 @@ static long procsql_iter_walk_loop_cb(__u32 index, void *ctx)
  * per-CPU path buffer, which it returns (NULL if unavailable).
  * use_loop: bpf_loop (kernel >= 5.17), else a bounded loop with fewer
  * components. iter: the task iterator's scratch (a constant at each call).
+ * btf: target and root are BTF pointers, so the walk starts with
+ * procsql_walk_fast (a constant at each call).
  */
 static __always_inline struct procsql_path_buf *
-procsql_walk_path(const struct path *target, const struct path *root, bool use_loop, bool iter)
+procsql_walk_path(const struct path *target, const struct path *root, bool use_loop, bool iter,
+		  bool btf)
 {
 	__u32 zero = 0;
 	struct procsql_path_buf *pb = bpf_map_lookup_elem(iter ? (void *)&procsql_iter_path_scratch
@@ -168,15 +242,26 @@ procsql_walk_path(const struct path *target, const struct path *root, bool use_l
 	if (!pb)
 		return NULL;
 	struct procsql_walk *w = &pb->w;
-	procsql_walk_init(w, target, root);
-	if (use_loop) {
+	if (btf)
+		procsql_walk_fast(w, pb->data, target, root);
+	else
+		procsql_walk_init(w, target, root);
+	if (w->done) {
+		/* the fast start reached the root */
+	} else if (use_loop) {
+		__u32 left = PROCSQL_WALK_LOOP_COMPONENTS -
+			     (*(volatile __u32 *)&w->taken & (PROCSQL_WALK_FAST_COMPONENTS * 2 - 1));
 		if (iter)
-			bpf_loop(PROCSQL_WALK_LOOP_COMPONENTS, procsql_iter_walk_loop_cb, NULL, 0);
+			bpf_loop(left, procsql_iter_walk_loop_cb, NULL, 0);
 		else
-			bpf_loop(PROCSQL_WALK_LOOP_COMPONENTS, procsql_walk_loop_cb, NULL, 0);
+			bpf_loop(left, procsql_walk_loop_cb, NULL, 0);
 	} else {
+		/* Read back from the map, an unknown number to the verifier: a
+		 * constant per way out of the fast start would multiply the
+		 * states it explores by as many. */
+		__u32 taken = *(volatile __u32 *)&w->taken;
 		for (int i = 0; i < PROCSQL_WALK_BOUNDED_COMPONENTS; i++) {
-			if (procsql_walk_step(w, pb->data))
+			if (i + taken >= PROCSQL_WALK_BOUNDED_COMPONENTS || procsql_walk_step(w, pb->data))
 				break;
 		}
 	}
@@ -188,16 +273,6 @@ procsql_walk_path(const struct path *target, const struct path *root, bool use_l
 		w->pos = PROCSQL_PATH_MAX - 1;
 	}
 	return pb;
-}
-
-/* d_unlinked(): the dentry was removed from the dcache hash and is not a root,
- * which is when d_path() appends " (deleted)". */
-static __always_inline bool procsql_dentry_unlinked(__u64 dentry)
-{
-	struct dentry *d = (struct dentry *)dentry;
-	if (!d)
-		return false;
-	return BPF_CORE_READ(d, d_hash.pprev) == NULL && BPF_CORE_READ(d, d_parent) != d;
 }
 
 #endif /* PROCSQL_PATH_WALK_BPF_H */

@@ -56,7 +56,7 @@ static __always_inline int procsql_handle_task(struct bpf_iter__task *ctx, bool 
 	if (exe && fs) {
 		r->flags |= PROCSQL_EXEC_HAS_PARENT_PATH;
 		len = procsql_put_walk(&r->flags, data, 0, &exe->f_path, &fs->root, PROCSQL_EXEC_PATH_TRUNCATED,
-				       use_loop, true);
+				       use_loop, true, false);
 	}
 	r->path_len = len;
 	/* Seeds the exit memo of a process that started before procsql (user
@@ -70,7 +70,7 @@ static __always_inline int procsql_handle_task(struct bpf_iter__task *ctx, bool 
 	if (fs) {
 		r->flags |= PROCSQL_EXEC_HAS_CWD;
 		len = procsql_put_walk(&r->flags, data, off, &fs->pwd, &fs->root, PROCSQL_EXEC_CWD_TRUNCATED,
-				       use_loop, true);
+				       use_loop, true, false);
 	}
 	r->cwd_len = len;
 	off += len & 0x1fff;
