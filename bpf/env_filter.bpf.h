@@ -100,39 +100,71 @@ static __always_inline bool procsql_env_named(const char *v, __u8 bucket)
 	return false;
 }
 
-/* Looks at variable s->i. Returns 1 when there is nothing more to look at
- * (bpf_loop's "stop"). */
-static __always_inline long procsql_env_step(struct procsql_env_scratch *s)
+/* Variables looked at per call of the step: fewer calls, each a
+ * BPF-to-BPF call with its register saves. */
+#define PROCSQL_ENV_PER_STEP 4
+
+/* Keeps variable i, "NAME=value\0" from `off` in the area, if it is named
+ * (`bucket` said it may be). Returns 1 when nothing more can be kept. */
+static __always_inline long procsql_env_keep(struct procsql_env_scratch *s, __u32 i, __u64 off,
+					     __u8 bucket)
 {
 	struct procsql_env_state *st = &s->st;
-	__u32 i = st->i;
-	if (i >= st->nvars || i >= PROCSQL_ENV_VARS_LOOP)
-		return 1;
-	st->i = i + 1;
-	__u64 p = st->ptrs[i];
-	__u64 next = i + 1 < st->nptrs ? st->ptrs[i + 1] : st->env_start + st->env_total;
-	if (p < st->env_start || next <= p)
+	char *v = &procsql_env_area(s)[off & env_mask];
+	if (!procsql_env_named(v, bucket))
+		return 0;
+	/* Its end is where the next one starts (or the environment's end). */
+	__u64 next = i + 1 < st->nptrs ? st->ptrs[(i + 1) & PROCSQL_ENV_VARS_LOOP]
+				       : st->env_start + st->env_total;
+	__u64 end = next - st->env_start;
+	if (next <= st->env_start + off)
 		return 1; /* not the kernel's layout: stop rather than guess */
-	__u64 off = p - st->env_start;
-	__u64 end = next - st->env_start; /* just past the variable's NUL */
 	if (end > st->env_len) {
 		st->truncated = 1; /* beyond the bytes looked at */
 		return 1;
 	}
-	off &= env_mask;
-	char *v = &procsql_env_area(s)[off];
-	__u32 key = *(__u32 *)v;
-	__u8 bucket = env_filter_off ? 255 : env_bucket[((key * PROCSQL_ENV_HASH_MUL) >> 24) & 255];
-	if (!bucket || !procsql_env_named(v, bucket))
-		return 0;
-	__u32 n = end - (p - st->env_start); /* with its NUL */
+	__u32 n = end - off; /* with its NUL */
 	__u32 at = st->out_len;
 	if (n > env_mask || at + n > env_max) {
 		st->truncated = 1; /* the matches outgrew the bound: the rest are not kept */
-		return 0;
+		return 1;
 	}
 	bpf_probe_read_kernel(&procsql_env_out(s)[at & env_mask], n & env_mask, v);
 	st->out_len = at + n;
+	return 0;
+}
+
+/* Looks at variables i .. i + PROCSQL_ENV_PER_STEP - 1. Returns 1 when there
+ * is nothing more to look at (bpf_loop's "stop"). The common case, a
+ * variable whose first word no name has, costs a pointer, a word and a bucket. */
+static __always_inline long procsql_env_step(struct procsql_env_scratch *s, __u32 i)
+{
+	struct procsql_env_state *st = &s->st;
+	__u64 env_start = st->env_start;
+	__u32 nvars = st->nvars;
+	__u32 env_len = st->env_len;
+#pragma unroll
+	for (int k = 0; k < PROCSQL_ENV_PER_STEP; k++, i++) {
+		if (i >= nvars || i >= PROCSQL_ENV_VARS_LOOP)
+			return 1;
+		/* (The mask changes nothing after the test above, but the compiler
+		 * may test one copy of i and index with another; the barrier keeps
+		 * it from dropping the mask as redundant.) */
+		__u32 at = i;
+		barrier_var(at);
+		__u64 off = st->ptrs[at & PROCSQL_ENV_VARS_LOOP] - env_start;
+		if (off >= env_len) {
+			/* Past the bytes read (or not the kernel's layout, below the
+			 * start): the rest is not looked at. */
+			if (off < st->env_total)
+				st->truncated = 1;
+			return 1;
+		}
+		__u32 key = *(__u32 *)&procsql_env_area(s)[off & env_mask];
+		__u8 bucket = env_filter_off ? 255 : env_bucket[((key * PROCSQL_ENV_HASH_MUL) >> 24) & 255];
+		if (bucket && procsql_env_keep(s, i, off, bucket))
+			return 1;
+	}
 	return 0;
 }
 
@@ -141,12 +173,12 @@ static __always_inline long procsql_env_step(struct procsql_env_scratch *s)
  * (which made the loop too large to verify). Kernels without bpf_loop have
  * global functions (5.6+), which may take only scalars: the CPU, not the
  * buffer. Returns 1 to stop. */
-__noinline int procsql_env_step_on(__u32 cpu)
+__noinline int procsql_env_step_on(__u32 cpu, __u32 i)
 {
 	struct procsql_env_scratch *s = bpf_map_lookup_elem(&procsql_env_scratch, &cpu);
 	if (!s)
 		return 1;
-	return procsql_env_step(s);
+	return procsql_env_step(s, i);
 }
 
 /* bpf_loop's context: the buffer, found once by the caller. */
@@ -159,7 +191,7 @@ static long procsql_env_loop_cb(__u32 index, void *ctx)
 	struct procsql_env_scratch *s = ((struct procsql_env_loop_ctx *)ctx)->s;
 	if (!s)
 		return 1;
-	return procsql_env_step(s);
+	return procsql_env_step(s, index * PROCSQL_ENV_PER_STEP);
 }
 
 /*
@@ -192,7 +224,6 @@ procsql_env_capture(struct mm_struct *mm, struct linux_binprm *bprm, __u32 cpu, 
 	__u32 argc = bprm->argc;
 	st->env_start = env_start;
 	st->env_total = env_end > env_start ? env_end - env_start : 0;
-	st->i = 0;
 	st->out_len = 0;
 	st->truncated = 0;
 	st->nvars = 0;
@@ -233,10 +264,10 @@ procsql_env_capture(struct mm_struct *mm, struct linux_binprm *bprm, __u32 cpu, 
 	st->nptrs = nread;
 	if (use_loop) {
 		struct procsql_env_loop_ctx lc = {.s = s};
-		bpf_loop(nvars, procsql_env_loop_cb, &lc, 0);
+		bpf_loop(nvars / PROCSQL_ENV_PER_STEP + 1, procsql_env_loop_cb, &lc, 0);
 	} else {
-		for (int k = 0; k < PROCSQL_ENV_VARS_BOUNDED; k++) {
-			if (procsql_env_step_on(cpu))
+		for (int k = 0; k < PROCSQL_ENV_VARS_BOUNDED / PROCSQL_ENV_PER_STEP; k++) {
+			if (procsql_env_step_on(cpu, k * PROCSQL_ENV_PER_STEP))
 				break;
 		}
 	}

@@ -52,7 +52,6 @@ struct procsql_env_state {
 	__u64 env_total; /* env_end - env_start */
 	__u32 env_len;   /* bytes read into area (at most env_max) */
 	__u32 nvars;     /* pointers read */
-	__u32 i;         /* the next variable */
 	__u32 out_len;   /* bytes of the matches in out */
 	__u32 truncated;
 	__u32 nptrs;     /* pointers read: nvars, plus one when more variables follow */
