@@ -149,10 +149,53 @@ void cmdline_into(std::string_view raw, std::string* out) {
   // NUL into a space once the one NUL that ends the last argument is dropped.
   if (!raw.empty() && raw.back() == '\0') raw.remove_suffix(1);
   out->assign(raw.data(), raw.size());
-  for (char& c : *out) {
-    if (c == '\0') c = ' ';
+  // Eight bytes at a time, without a branch: a command line is short and has
+  // a few NULs, so a search per NUL costs more than the word loop.
+  char* p = out->data();
+  const std::size_t n = out->size();
+  std::size_t i = 0;
+  constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fULL;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    // High bit of each byte that is 0 (exact: no borrow between bytes).
+    const uint64_t zero = ~(((w & kLow7) + kLow7) | w | kLow7);
+    w |= zero >> 2; // 0x80 >> 2 == ' '
+    std::memcpy(p + i, &w, 8);
+  }
+  for (; i < n; i++) {
+    if (p[i] == '\0') p[i] = ' ';
   }
   if (!is_valid_utf8(*out)) *out = valid_utf8(*out);
+}
+
+void fold_ascii(char* bytes, std::size_t n) {
+  // Eight bytes at a time: 'A'..'Z' get 0x20 added, every other byte
+  // (non-ASCII ones included) stays.
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7fULL;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, bytes + i, 8);
+    const uint64_t low = w & kLow7;
+    const uint64_t at_least_a = low + (0x80 - 'A') * kOnes; // high bit: byte >= 'A'
+    const uint64_t above_z = low + (0x80 - 'Z' - 1) * kOnes; // high bit: byte > 'Z'
+    const uint64_t upper = at_least_a & ~above_z & ~w & kHigh;
+    w |= upper >> 2; // 0x80 >> 2 == 0x20
+    std::memcpy(bytes + i, &w, 8);
+  }
+  for (; i < n; i++) {
+    if (bytes[i] >= 'A' && bytes[i] <= 'Z') bytes[i] = char(bytes[i] + 32);
+  }
+}
+
+bool ascii_contains(char* haystack, std::size_t n, std::string_view needle, bool nocase) {
+  if (needle.empty()) return true;
+  if (needle.size() > n) return false;
+  if (nocase) fold_ascii(haystack, n);
+  return memmem(haystack, n, needle.data(), needle.size()) != nullptr;
 }
 
 std::string cmdline(std::string_view raw) {

@@ -52,6 +52,14 @@ std::vector<std::string_view> split_argv(std::string_view raw);
 // The arguments joined by single spaces, through valid_utf8(): lossy, for
 // display and LIKE. Not reversible (an argument may itself contain spaces).
 std::string cmdline(std::string_view raw);
+
+// Lower-cases the ASCII letters of `bytes` in place (other bytes stay).
+void fold_ascii(char* bytes, std::size_t n);
+
+// Whether the n bytes at `haystack` hold `needle`. nocase: `needle` is lower
+// case and the haystack's ASCII letters are compared folded, as LIKE does
+// (the haystack is folded in place: pass a copy).
+bool ascii_contains(char* haystack, std::size_t n, std::string_view needle, bool nocase);
 // The same, written into *out (its buffer reused from row to row).
 void cmdline_into(std::string_view raw, std::string* out);
 

@@ -13,6 +13,10 @@ struct CloneEvents {
 	using Row = CloneRow;
 	static constexpr size_t kStrings = kCloneStringCount;
 	static constexpr EventColumns kPushable = {col::eid, col::time, col::time_ns, col::pid};
+	// Text columns whose text, when not NULL, is their string's bytes (NULs
+	// as spaces, invalid UTF-8 as U+FFFD): a LIKE or GLOB literal missing
+	// from the string rules the row out before it is read (event_table.h).
+	static constexpr TextColumns kPlainText = TextColumns(1) << col::path | TextColumns(1) << col::container_id;
 
 	static const TableDef& table() { return clone_events_table(); }
 	static const CloneStore& store(const Collector& c) { return c.clone_store(); }
@@ -24,56 +28,56 @@ struct CloneEvents {
 		return uses;
 	}
 
-	static void column(const ColumnContext<CloneRow, kStrings>& c, sqlite3_context* ctx, int column) {
+	static void column(const ColumnContext<CloneRow, kStrings>& c, ColumnOut& out, int column) {
 		const CloneRow& r = c.row;
 		const bool child = r.row_flags & kLifecycleHasChild;
 		switch (column) {
-		case col::eid: sqlite3_result_int64(ctx, sqlite3_int64(c.eid)); break;
-		case col::time: sqlite3_result_int64(ctx, r.time_ns / 1000000000); break;
-		case col::time_ns: sqlite3_result_int64(ctx, r.time_ns); break;
-		case col::pid: sqlite3_result_int64(ctx, r.pid); break;
+		case col::eid: out.int64(sqlite3_int64(c.eid)); break;
+		case col::time: out.int64(r.time_ns / 1000000000); break;
+		case col::time_ns: out.int64(r.time_ns); break;
+		case col::pid: out.int64(r.pid); break;
 		case col::tid:
-			if (!(r.row_flags & kLifecycleNoTid)) sqlite3_result_int64(ctx, r.tid);
+			if (!(r.row_flags & kLifecycleNoTid)) out.int64(r.tid);
 			break;
-		case col::comm: result_utf8(ctx, text::cstr_field(r.comm, sizeof(r.comm))); break;
+		case col::comm: out.utf8(text::cstr_field(r.comm, sizeof(r.comm))); break;
 		case col::path:
-			if (r.row_flags & kLifecycleHasPath) result_utf8(ctx, c.strings[kClonePath]);
+			if (r.row_flags & kLifecycleHasPath) out.utf8(c.strings[kClonePath]);
 			break;
 		case col::syscall:
 			if (const char* name = clone_syscall_name(CloneSyscall(r.syscall))) {
-				sqlite3_result_text(ctx, name, -1, SQLITE_STATIC);
+				out.text(name);
 			}
 			break;
 		case col::flags:
-			if (!(r.row_flags & kLifecycleNoFlags)) sqlite3_result_int64(ctx, sqlite3_int64(r.flags));
+			if (!(r.row_flags & kLifecycleNoFlags)) out.int64(sqlite3_int64(r.flags));
 			break;
 		case col::flags_text:
-			if (!(r.row_flags & kLifecycleNoFlags)) result_text(ctx, clone_flags_text(r.flags));
+			if (!(r.row_flags & kLifecycleNoFlags)) out.text(clone_flags_text(r.flags));
 			break;
 		case col::new_namespaces:
-			if (!(r.row_flags & kLifecycleNoNamespaces)) result_text(ctx, namespaces_text(r.new_ns));
+			if (!(r.row_flags & kLifecycleNoNamespaces)) out.text(namespaces_text(r.new_ns));
 			break;
 		case col::child_pid:
-			if (child) sqlite3_result_int64(ctx, r.child_pid);
+			if (child) out.int64(r.child_pid);
 			break;
 		case col::child_tid:
-			if (child) sqlite3_result_int64(ctx, r.child_tid);
+			if (child) out.int64(r.child_tid);
 			break;
 		case col::child_start_time:
-			if (child && !(r.row_flags & kLifecycleNoStartTime)) sqlite3_result_int64(ctx, r.child_start_time);
+			if (child && !(r.row_flags & kLifecycleNoStartTime)) out.int64(r.child_start_time);
 			break;
-		case col::uid: sqlite3_result_int64(ctx, r.uid); break;
+		case col::uid: out.int64(r.uid); break;
 		case col::cgroup_id:
-			if (!(r.row_flags & kLifecycleNoProcInfo)) sqlite3_result_int64(ctx, sqlite3_int64(r.cgroup_id));
+			if (!(r.row_flags & kLifecycleNoProcInfo)) out.int64(sqlite3_int64(r.cgroup_id));
 			break;
 		case col::mnt_ns:
-			if (!(r.row_flags & kLifecycleNoProcInfo)) sqlite3_result_int64(ctx, r.mnt_ns);
+			if (!(r.row_flags & kLifecycleNoProcInfo)) out.int64(r.mnt_ns);
 			break;
 		case col::pid_ns:
-			if (!(r.row_flags & kLifecycleNoProcInfo)) sqlite3_result_int64(ctx, r.pid_ns);
+			if (!(r.row_flags & kLifecycleNoProcInfo)) out.int64(r.pid_ns);
 			break;
-		case col::result: sqlite3_result_int64(ctx, r.result); break;
-		case col::container_id: result_nonempty(ctx, c.strings[kCloneContainerId]); break;
+		case col::result: out.int64(r.result); break;
+		case col::container_id: out.nonempty(c.strings[kCloneContainerId]); break;
 		default: break; // NULL
 		}
 	}

@@ -1,5 +1,7 @@
 #include "event_scan.h"
 
+#include "text_filter.h"
+
 #include <cmath>
 #include <cstring>
 
@@ -150,12 +152,14 @@ void keep_pids(ScanFilter* f, std::vector<int64_t> pids) {
 
 } // namespace
 
-int plan_event_scan(sqlite3_index_info* info, const EventColumns& columns, uint64_t retained_rows,
-                    const std::string& idx_suffix) {
+int plan_event_scan(sqlite3_index_info* info, const EventColumns& columns, TextColumns text_columns,
+                    uint64_t retained_rows, const std::string& idx_suffix) {
 	struct Pushed {
 		int constraint;
 		std::string token;
+		bool omit = true; // false: a pre-filter SQLite checks again
 	};
+	int text_terms = 0;
 	std::vector<Pushed> pushed;
 	int bits = 0;
 	bool every_term_pushed = true;
@@ -170,6 +174,17 @@ int plan_event_scan(sqlite3_index_info* info, const EventColumns& columns, uint6
 		}
 		if (v338 && c.op == SQLITE_INDEX_CONSTRAINT_OFFSET) {
 			offset_index = i;
+			continue;
+		}
+		if (c.usable && c.iColumn >= 0 && c.iColumn < 64 && ((text_columns >> c.iColumn) & 1) &&
+		    text_constraint_pushable(info, i)) {
+			// A pre-filter: SQLite still checks the term, so LIMIT stays its.
+			const bool in_list = c.op == SQLITE_INDEX_CONSTRAINT_EQ && v338 && sqlite3_vtab_in(info, i, -1);
+			if (in_list) sqlite3_vtab_in(info, i, 1);
+			bits |= kPlanText;
+			text_terms++;
+			pushed.push_back({i, text_token(c.iColumn, c.op, in_list), false});
+			every_term_pushed = false;
 			continue;
 		}
 		const char* op = op_text(c.op);
@@ -229,7 +244,7 @@ int plan_event_scan(sqlite3_index_info* info, const EventColumns& columns, uint6
 	int arg = 0;
 	for (const Pushed& p : pushed) {
 		info->aConstraintUsage[p.constraint].argvIndex = ++arg;
-		info->aConstraintUsage[p.constraint].omit = 1;
+		info->aConstraintUsage[p.constraint].omit = p.omit ? 1 : 0;
 		if (!idx_str.empty()) idx_str += ",";
 		idx_str += p.token;
 	}
@@ -251,6 +266,7 @@ int plan_event_scan(sqlite3_index_info* info, const EventColumns& columns, uint6
 		if (bits & kEidUpper) rows /= 4;
 		if (bits & (kPlanTime | kPlanTimeNs)) rows /= 4;
 		if (bits & (kPlanPidEq | kPlanPidIn)) rows /= 64;
+		for (int t = 0; t < text_terms; t++) rows /= 8;
 	}
 	info->estimatedRows = sqlite3_int64(rows) + 1;
 	info->estimatedCost = rows + 1;

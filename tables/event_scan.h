@@ -6,11 +6,16 @@
 //   time_ns  =  >  >=  <  <=   any number of them
 //   time     =  >  >=  <  <=   any number (seconds, turned into a time_ns range)
 //   pid      =  IN (...)       IN as one set (sqlite3_vtab_in, SQLite >= 3.38)
-//   LIMIT, OFFSET              only when every WHERE term is pushed and any
-//                              ORDER BY is eid ascending (the scan order)
+//   text   LIKE GLOB = IN      on the table's TEXT columns, as pre-filters
+//                              SQLite checks again (text_filter.h), tested
+//                              by the table's cursor (event_table.h)
+//   LIMIT, OFFSET              only when every WHERE term is pushed (and
+//                              none is left for SQLite to check again) and
+//                              any ORDER BY is eid ascending (the scan order)
 // idxNum is a bitmask of what was pushed, for EXPLAIN QUERY PLAN readers:
 //      1 eid=     2 eid>     4 eid>=     8 eid<     16 eid<=
 //     32 LIMIT   64 OFFSET  128 time_ns  256 time   512 pid=   1024 pid IN
+//   2048 text
 // idxStr lists the pushed terms in argument order ("eid>,time>=,pid IN,limit")
 // and is what xFilter decodes; after " read=" come the stored strings the
 // query uses (the scan copies only those).
@@ -29,6 +34,7 @@
 
 #include "sqlite_api.h"
 #include "store/event_store.h"
+#include "text.h"
 
 namespace procsql {
 
@@ -44,6 +50,7 @@ enum PlanBit : int {
 	kPlanTime = 256,
 	kPlanPidEq = 512,
 	kPlanPidIn = 1024,
+	kPlanText = 2048,
 };
 
 // The pushable columns of an event table (-1: the table has none).
@@ -53,6 +60,9 @@ struct EventColumns {
 	int time_ns;
 	int pid;
 };
+
+// Bit N set: column N is TEXT, so text filters may be pushed on it.
+using TextColumns = uint64_t;
 
 // What a scan keeps: eid in [eid_lo, eid_hi), time_ns in [time_lo, time_hi],
 // pid in `pids` (if has_pids), then OFFSET skipped and LIMIT kept.
@@ -78,8 +88,8 @@ struct ScanFilter {
 };
 
 // xBestIndex for an event table.
-int plan_event_scan(sqlite3_index_info* info, const EventColumns& columns, uint64_t retained_rows,
-                    const std::string& idx_suffix);
+int plan_event_scan(sqlite3_index_info* info, const EventColumns& columns, TextColumns text_columns,
+                    uint64_t retained_rows, const std::string& idx_suffix);
 
 // xFilter: decodes idxStr and the arguments, with SQLite's comparison rules
 // for values that are not integers (3.5, '7', 'abc', NULL). Returns an SQLite
@@ -129,6 +139,17 @@ public:
 		take();
 	}
 
+	// A text filter's literal (text_filter.h) the row's string `string` must
+	// hold for the row to be worth reading: rows whose string lacks it are
+	// skipped without their slot being copied or their text built. Set
+	// before begin().
+	struct LiteralTest {
+		size_t string;
+		std::string literal; // lower case when nocase
+		bool nocase;
+	};
+	void set_literal_tests(std::vector<LiteralTest> tests) { literal_tests_ = std::move(tests); }
+
 	bool eof() const { return eof_; }
 	uint64_t eid() const { return eid_; }
 	const Row& row() const { return row_; }
@@ -152,6 +173,10 @@ private:
 					eid_ = TimeIndex::first_eid_of(checked_block_ + 1);
 					continue;
 				}
+			}
+			if (!literal_tests_.empty() && literal_missing()) {
+				eid_++;
+				continue;
 			}
 			// With a filter on fixed fields, read those first and copy strings
 			// only for rows that pass.
@@ -185,6 +210,20 @@ private:
 		eof_ = true;
 	}
 
+	// True when row eid_ is retained and one of its strings lacks its literal.
+	bool literal_missing() {
+		for (const LiteralTest& t : literal_tests_) {
+			size_t len = 0;
+			if (store_->ring().peek_string(eid_, t.string, peek_.data(), peek_.size(), &len) &&
+			    !text::ascii_contains(peek_.data(), len, t.literal, t.nocase)) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	std::vector<LiteralTest> literal_tests_;
+	std::array<char, 4096> peek_{};
 	const Store* store_ = nullptr;
 	ScanFilter filter_;
 	Wanted wanted_{};

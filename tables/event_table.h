@@ -8,19 +8,27 @@
 //   static constexpr EventColumns kPushable;
 //   static const StringUse* string_uses(size_t* count);  // which columns read which string
 //   static const EventStore<Row, kStrings>& store(const Collector&);
-//   static void column(const ColumnContext<Row, kStrings>&, sqlite3_context*, int column);
+//   static void column(const ColumnContext<Row, kStrings>&, ColumnOut&, int column);
+//   static constexpr TextColumns kPlainText;  // columns whose text, when not
+//                                             // NULL, is their string's bytes
+//                                             // (NULs as spaces, UTF-8 repaired)
+//
+// Text filters (text_filter.h) are tested here, on the text the table's own
+// column function gives, so a filter sees exactly what SQLite would.
 #pragma once
 
 #include <array>
 #include <cstring>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "collector.h"
 #include "event_scan.h"
 #include "schema.h"
 #include "sql_result.h"
 #include "tables.h"
+#include "text_filter.h"
 #include "vtab_base.h"
 
 namespace procsql {
@@ -62,8 +70,23 @@ public:
 		Scan scan;
 		std::array<std::string, N> strings;
 		std::string scratch;
+		std::vector<TextFilter> text_filters;
+		std::string text; // a filtered column's text, reused from row to row
 		bool drained = false; // read-your-writes once per cursor, not per xFilter
 	};
+
+	// The TEXT columns of the table's schema, where text filters may go.
+	static TextColumns text_columns() {
+		static const TextColumns mask = [] {
+			TextColumns m = 0;
+			const TableDef& t = Traits::table();
+			for (size_t i = 0; i < t.column_count && i < 64; i++) {
+				if (t.columns[i].type == ColumnType::text) m |= TextColumns(1) << i;
+			}
+			return m;
+		}();
+		return mask;
+	}
 
 	static int x_best_index(sqlite3_vtab* vtab, sqlite3_index_info* info) {
 		const auto& ring = Traits::store(collector_of(vtab)).ring();
@@ -80,7 +103,7 @@ public:
 				read += uses[i].name;
 			}
 		}
-		return plan_event_scan(info, Traits::kPushable, ring.next_eid() - ring.first_eid(), read);
+		return plan_event_scan(info, Traits::kPushable, text_columns(), ring.next_eid() - ring.first_eid(), read);
 	}
 
 	static int x_open(sqlite3_vtab* vtab, sqlite3_vtab_cursor** out) {
@@ -130,20 +153,69 @@ public:
 		if (rc != SQLITE_OK) {
 			return rc;
 		}
+		std::vector<TextFilter> filters;
+		const int trc = text_filters_from_args(idx_str, argc, argv, db_of(cur->pVtab), &filters);
+		if (trc != SQLITE_OK) {
+			return trc;
+		}
+		// A LIKE or GLOB on a plain text column also names a literal its
+		// string must hold: the scan tests it on the stored bytes first.
+		std::vector<typename Scan::LiteralTest> literal_tests;
+		for (const TextFilter& f : filters) {
+			if (f.literal.empty() || f.keeps_all || f.column < 0 || f.column >= 64 ||
+			    !((Traits::kPlainText >> f.column) & 1)) {
+				continue;
+			}
+			for (size_t i = 0; i < count; i++) {
+				for (int col : uses[i].columns) {
+					if (col == f.column) literal_tests.push_back({uses[i].string, f.literal, f.literal_nocase});
+				}
+			}
+		}
+		c->scan.set_literal_tests(std::move(literal_tests));
+		c->text_filters = std::move(filters);
 		c->scan.begin(*c->store, filter, wanted);
+		skip_filtered(c);
 		return SQLITE_OK;
 	}
 
 	static int x_next(sqlite3_vtab_cursor* cur) {
-		reinterpret_cast<Cursor*>(cur)->scan.next();
+		auto* c = reinterpret_cast<Cursor*>(cur);
+		c->scan.next();
+		skip_filtered(c);
 		return SQLITE_OK;
+	}
+
+	// Moves past the rows no text filter can keep. (No LIMIT is pushed with
+	// a text filter, so the scan's count is not disturbed.)
+	static void skip_filtered(Cursor* c) {
+		if (c->text_filters.empty()) {
+			return;
+		}
+		while (!c->scan.eof() && !text_filters_keep(c)) {
+			c->scan.next();
+		}
+	}
+
+	static bool text_filters_keep(Cursor* c) { return filters_keep(c, c->text_filters, c->scan.eid()); }
+
+	static bool filters_keep(Cursor* c, const std::vector<TextFilter>& filters, uint64_t eid) {
+		for (const TextFilter& f : filters) {
+			ColumnOut out(&c->text);
+			Traits::column(ColumnContext<Row, N>{eid, c->scan.row(), c->strings, c->scratch}, out, f.column);
+			if (!f.may_match(out.captured(), out.captured_size())) {
+				return false;
+			}
+		}
+		return true;
 	}
 
 	static int x_eof(sqlite3_vtab_cursor* cur) { return reinterpret_cast<Cursor*>(cur)->scan.eof(); }
 
 	static int x_column(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int column) {
 		auto* c = reinterpret_cast<Cursor*>(cur);
-		Traits::column(ColumnContext<Row, N>{c->scan.eid(), c->scan.row(), c->strings, c->scratch}, ctx, column);
+		ColumnOut out(ctx);
+		Traits::column(ColumnContext<Row, N>{c->scan.eid(), c->scan.row(), c->strings, c->scratch}, out, column);
 		return SQLITE_OK;
 	}
 

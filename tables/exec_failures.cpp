@@ -13,6 +13,10 @@ struct ExecFailures {
 	using Row = ExecFailureRow;
 	static constexpr size_t kStrings = kFailStringCount;
 	static constexpr EventColumns kPushable = {col::eid_, col::time_, col::time_ns_, col::pid_};
+	// Text columns whose text, when not NULL, is their string's bytes (NULs
+	// as spaces, invalid UTF-8 as U+FFFD): a LIKE or GLOB literal missing
+	// from the string rules the row out before it is read (event_table.h).
+	static constexpr TextColumns kPlainText = TextColumns(1) << col::path_ | TextColumns(1) << col::filename_ | TextColumns(1) << col::cmdline_ | TextColumns(1) << col::cwd_ | TextColumns(1) << col::container_id_;
 
 	static const TableDef& table() { return exec_failures_table(); }
 	static const ExecFailureStore& store(const Collector& c) { return c.failure_store(); }
@@ -30,67 +34,67 @@ struct ExecFailures {
 		return uses;
 	}
 
-	static void column(const ColumnContext<ExecFailureRow, kStrings>& c, sqlite3_context* ctx, int column) {
+	static void column(const ColumnContext<ExecFailureRow, kStrings>& c, ColumnOut& out, int column) {
 		const ExecFailureRow& r = c.row;
 		const auto& s = c.strings;
 		switch (column) {
-		case col::eid_: sqlite3_result_int64(ctx, sqlite3_int64(c.eid)); break;
-		case col::time_: sqlite3_result_int64(ctx, r.time_ns / 1000000000); break;
-		case col::time_ns_: sqlite3_result_int64(ctx, r.time_ns); break;
-		case col::pid_: sqlite3_result_int64(ctx, r.pid); break;
+		case col::eid_: out.int64(sqlite3_int64(c.eid)); break;
+		case col::time_: out.int64(r.time_ns / 1000000000); break;
+		case col::time_ns_: out.int64(r.time_ns); break;
+		case col::pid_: out.int64(r.pid); break;
 		case col::tid_:
-			if (!(r.flags & kFailNoTid)) sqlite3_result_int64(ctx, r.tid);
+			if (!(r.flags & kFailNoTid)) out.int64(r.tid);
 			break;
 		case col::start_time_:
-			if (!(r.flags & kFailNoStartTime)) sqlite3_result_int64(ctx, r.start_time);
+			if (!(r.flags & kFailNoStartTime)) out.int64(r.start_time);
 			break;
-		case col::parent_: sqlite3_result_int64(ctx, r.parent); break;
-		case col::comm_: result_utf8(ctx, text::cstr_field(r.comm, sizeof(r.comm))); break;
+		case col::parent_: out.int64(r.parent); break;
+		case col::comm_: out.utf8(text::cstr_field(r.comm, sizeof(r.comm))); break;
 		case col::path_:
-			if (r.flags & kFailHasPath) result_utf8(ctx, s[kFailPath]);
+			if (r.flags & kFailHasPath) out.utf8(s[kFailPath]);
 			break;
 		case col::filename_:
-			if (r.flags & kFailHasFilename) result_utf8(ctx, s[kFailFilename]);
+			if (r.flags & kFailHasFilename) out.utf8(s[kFailFilename]);
 			break;
 		case col::argv_:
-			if (r.flags & kFailHasArgv) result_text(ctx, text::argv_json(s[kFailArgv]));
+			if (r.flags & kFailHasArgv) out.text(text::argv_json(s[kFailArgv]));
 			break;
 		case col::cmdline_:
 			if (r.flags & kFailHasArgv) {
 				text::cmdline_into(s[kFailArgv], &c.scratch);
-				result_text(ctx, c.scratch);
+				out.text(c.scratch);
 			}
 			break;
 		case col::argc_:
-			if (r.flags & kFailHasArgc) sqlite3_result_int64(ctx, r.argc);
+			if (r.flags & kFailHasArgc) out.int64(r.argc);
 			break;
-		case col::cmdline_truncated_: sqlite3_result_int(ctx, (r.flags & kFailCmdlineTruncated) ? 1 : 0); break;
+		case col::cmdline_truncated_: out.int64((r.flags & kFailCmdlineTruncated) ? 1 : 0); break;
 		case col::cwd_:
-			if (r.flags & kFailHasCwd) result_utf8(ctx, s[kFailCwd]);
+			if (r.flags & kFailHasCwd) out.utf8(s[kFailCwd]);
 			break;
 		case col::syscall_:
 			if (const char* name = exec_syscall_name(ExecSyscall(r.syscall))) {
-				sqlite3_result_text(ctx, name, -1, SQLITE_STATIC);
+				out.text(name);
 			}
 			break;
 		case col::errno_:
 			if (const char* name = errno_name(-r.result)) {
-				sqlite3_result_text(ctx, name, -1, SQLITE_STATIC);
+				out.text(name);
 			}
 			break;
-		case col::result_: sqlite3_result_int64(ctx, r.result); break;
-		case col::uid_: sqlite3_result_int64(ctx, r.uid); break;
-		case col::euid_: sqlite3_result_int64(ctx, r.euid); break;
+		case col::result_: out.int64(r.result); break;
+		case col::uid_: out.int64(r.uid); break;
+		case col::euid_: out.int64(r.euid); break;
 		case col::auid_:
-			if (r.flags & kFailHasAuid) sqlite3_result_int64(ctx, r.auid);
+			if (r.flags & kFailHasAuid) out.int64(r.auid);
 			break;
 		case col::tty_:
-			if (r.flags & kFailHasTty) result_text(ctx, text::tty_name(text::valid_utf8(s[kFailTty])));
+			if (r.flags & kFailHasTty) out.text(text::tty_name(text::valid_utf8(s[kFailTty])));
 			break;
 		case col::cgroup_id_:
-			if (!(r.flags & kFailNoProcInfo)) sqlite3_result_int64(ctx, sqlite3_int64(r.cgroup_id));
+			if (!(r.flags & kFailNoProcInfo)) out.int64(sqlite3_int64(r.cgroup_id));
 			break;
-		case col::container_id_: result_nonempty(ctx, s[kFailContainerId]); break;
+		case col::container_id_: out.nonempty(s[kFailContainerId]); break;
 		default: break; // NULL
 		}
 	}

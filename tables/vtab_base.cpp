@@ -23,6 +23,7 @@ int connect_table(sqlite3* db, void* aux, const TableDef& table, sqlite3_vtab** 
 		return SQLITE_NOMEM;
 	}
 	v->collector = *static_cast<CollectorRef*>(aux);
+	v->db = db;
 	*out = &v->base;
 	return SQLITE_OK;
 }

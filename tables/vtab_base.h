@@ -17,12 +17,14 @@ namespace procsql {
 struct CollectorVtab {
 	sqlite3_vtab base;
 	CollectorRef collector;
+	sqlite3* db = nullptr; // the connection (its limits bound what a scan may pre-filter)
 };
 
 int connect_table(sqlite3* db, void* aux, const TableDef& table, sqlite3_vtab** out, char** err);
 int disconnect_table(sqlite3_vtab* vtab);
 
 inline Collector& collector_of(sqlite3_vtab* vtab) { return *reinterpret_cast<CollectorVtab*>(vtab)->collector; }
+inline sqlite3* db_of(sqlite3_vtab* vtab) { return reinterpret_cast<CollectorVtab*>(vtab)->db; }
 
 // Sets the table's error message ("procsql: ..."), which SQLite reports.
 void set_vtab_error(sqlite3_vtab* vtab, const char* what);

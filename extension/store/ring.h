@@ -15,9 +15,12 @@
 // Slot encoding, kSlotWords 64-bit words per slot:
 //   [0]                   seq: 2*eid once row `eid` is complete, 2*eid-1 while
 //                         the writer fills the slot for `eid`; 0 = never used
-//   [1, 1+kFixedWords)    the Fixed struct, word by word
-//   [1+kFixedWords]       arena position of the row's first string
-//   [2+kFixedWords, ...)  string lengths, two uint32 per word (low half first)
+//   [1]                   arena position of the row's first string
+//   [2, 2+kLengthWords)   string lengths, two uint32 per word (low half first)
+//   [2+kLengthWords, ...) the Fixed struct, word by word
+// seq, the position and the lengths come first, in one or two cache lines,
+// so that a scan that tests a row's strings before its fixed fields
+// (text filters) touches the slot there and the arena, nothing more.
 // A row's strings are consecutive in the arena, each starting 8-byte aligned.
 //
 // Arena: a byte ring of arena_bytes, addressed by a 64-bit position that only
@@ -87,7 +90,9 @@ public:
 
 	static constexpr uint64_t kFixedWords = sizeof(Fixed) / 8;
 	static constexpr uint64_t kLengthWords = (NStrings + 1) / 2;
-	static constexpr uint64_t kSlotWords = 2 + kFixedWords + kLengthWords;
+	// Rounded up to whole cache lines: a slot starts on one, so seq, the
+	// position and the lengths (what a scan reads first) share one line.
+	static constexpr uint64_t kSlotWords = (2 + kFixedWords + kLengthWords + 7) / 8 * 8;
 
 	// Bytes of a region for these settings; 0 if they are invalid.
 	static size_t region_bytes(uint64_t capacity_rows, uint64_t arena_bytes) {
@@ -399,6 +404,51 @@ public:
 		return ReadStatus::ok;
 	}
 
+	// Copies string i of row eid into buf (at most cap bytes) and sets *len.
+	// True only when the row is retained at the end of the copy and its
+	// string fit; false says nothing (the row is not there, not yet there,
+	// lapped while copied, or its string is longer than cap): a caller that
+	// uses this to skip rows must then read the row to find out.
+	bool peek_string(uint64_t eid, size_t i, char* buf, size_t cap, size_t* len) const {
+		if (eid == 0 || eid >> 63 != 0 || i >= NStrings) {
+			return false;
+		}
+		const Word* s = slot(eid);
+		const uint64_t seq = s[kSeqWord].load(std::memory_order_acquire);
+		if (seq != 2 * eid) {
+			return false;
+		}
+		const uint64_t pos = s[kPosWord].load(kCopyLoad);
+		std::array<uint64_t, kLengthWords + 1> lens {};
+		for (uint64_t w = 0; w < kLengthWords; w++) {
+			lens[w] = s[kLenWord + w].load(kCopyLoad);
+		}
+		if (s[kSeqWord].load(std::memory_order_relaxed) != seq) {
+			return false;
+		}
+		uint64_t p = pos;
+		for (size_t j = 0; j < i; j++) {
+			p += pad8(length_of(lens.data(), j));
+		}
+		const uint64_t n = length_of(lens.data(), i);
+		if (n > cap) {
+			return false;
+		}
+		uint64_t idx = (p / 8) % arena_words_;
+		for (uint64_t done = 0; done < n; done += 8) {
+			const uint64_t w = arena_[idx].load(kCopyLoad);
+			std::memcpy(buf + done, &w, n - done < 8 ? n - done : 8);
+			if (++idx == arena_words_) {
+				idx = 0;
+			}
+		}
+		if (header().arena_reserve.load(std::memory_order_relaxed) - pos > arena_bytes_) {
+			return false;
+		}
+		*len = size_t(n);
+		return true;
+	}
+
 	// Oldest retained eid; == next_eid() when empty. Rows in
 	// [first_eid(), next_eid()) may still turn `gone` while being read.
 	uint64_t first_eid() const {
@@ -437,9 +487,9 @@ public:
 
 private:
 	static constexpr uint64_t kSeqWord = 0;
-	static constexpr uint64_t kFixedWord = 1;
-	static constexpr uint64_t kPosWord = 1 + kFixedWords;
-	static constexpr uint64_t kLenWord = 2 + kFixedWords;
+	static constexpr uint64_t kPosWord = 1;
+	static constexpr uint64_t kLenWord = 2;
+	static constexpr uint64_t kFixedWord = 2 + kLengthWords;
 
 	// Memory orders of the row copy (slot words and arena words).
 	//

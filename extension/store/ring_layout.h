@@ -23,7 +23,7 @@ namespace procsql {
 // "PSQLRING" in little-endian ASCII.
 constexpr uint64_t kRingMagic = 0x474e49524c515350ULL;
 // Bump whenever anything in this file or the slot encoding in ring.h changes.
-constexpr uint64_t kRingLayoutVersion = 1;
+constexpr uint64_t kRingLayoutVersion = 2;
 
 constexpr uint64_t kRingHeaderBytes = 256;
 constexpr uint64_t kRingMinArenaBytes = 64 * 1024;

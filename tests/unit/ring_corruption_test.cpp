@@ -19,11 +19,10 @@ struct Fixed {
 using TestRing = Ring<Fixed, 3>;
 
 // The length words of row `eid`'s slot (the layout described in ring.h).
-std::atomic<uint64_t>* length_words(const void* region, uint64_t slot_words, uint64_t fixed_words, uint64_t eid,
-                                    uint64_t capacity) {
+std::atomic<uint64_t>* length_words(const void* region, uint64_t slot_words, uint64_t eid, uint64_t capacity) {
 	auto* base = static_cast<uint8_t*>(const_cast<void*>(region));
 	auto* slot = reinterpret_cast<std::atomic<uint64_t>*>(base + kRingHeaderBytes) + ((eid - 1) % capacity) * slot_words;
-	return slot + 2 + fixed_words;
+	return slot + 2; // after seq and the arena position
 }
 
 TEST(RingCorruption, LengthsBeyondTheArenaAreRefusedBeforeAnyCopy) {
@@ -37,7 +36,7 @@ TEST(RingCorruption, LengthsBeyondTheArenaAreRefusedBeforeAnyCopy) {
 	EXPECT_EQ(s0 + s1 + s2, "abcdef");
 
 	// Each string 4 GiB - 1: a reader that trusted it would allocate 12 GiB.
-	auto* lens = length_words(ring->region(), TestRing::kSlotWords, TestRing::kFixedWords, 1, 16);
+	auto* lens = length_words(ring->region(), TestRing::kSlotWords, 1, 16);
 	lens[0].store(0xffffffffffffffffULL);
 	lens[1].store(0xffffffffULL);
 	std::string big0, big1, big2;
@@ -66,7 +65,7 @@ TEST(RingCorruption, AQueryOnACorruptStoreFailsWithAClearError) {
 	ASSERT_EQ(c->writable_exec_store().append(r, s), 1u);
 	const auto& ring = c->exec_store().ring();
 	using ExecRing = std::remove_cv_t<std::remove_reference_t<decltype(ring)>>;
-	auto* lens = length_words(ring.region(), ExecRing::kSlotWords, ExecRing::kFixedWords, 1, ring.capacity());
+	auto* lens = length_words(ring.region(), ExecRing::kSlotWords, 1, ring.capacity());
 	lens[0].store(0xffffffffffffffffULL);
 
 	sqlite3* db = nullptr;

@@ -193,8 +193,14 @@ TEST(SqlPushdown, PlanShowsWhatWasPushed) {
 	EXPECT_EQ(db.plan("SELECT eid FROM process_events WHERE time_ns > 1 AND time_ns <= 9 AND eid > 2"),
 	          "SCAN process_events VIRTUAL TABLE INDEX 130:time_ns>,time_ns<=,eid>;");
 	// A term it cannot push keeps LIMIT in SQLite's hands.
-	EXPECT_EQ(db.plan("SELECT eid FROM process_events WHERE comm = 'x' LIMIT 2"),
+	EXPECT_EQ(db.plan("SELECT eid FROM process_events WHERE uid = 5 LIMIT 2"),
 	          "SCAN process_events VIRTUAL TABLE INDEX 0:;");
+	// So does a text filter, pushed as a pre-filter that SQLite checks again
+	// (comm is column 8): its rows are candidates, not the answer.
+	EXPECT_EQ(db.plan("SELECT eid FROM process_events WHERE comm = 'x' LIMIT 2"),
+	          "SCAN process_events VIRTUAL TABLE INDEX 2048:t8=;");
+	EXPECT_EQ(db.plan("SELECT eid FROM process_events WHERE cmdline LIKE 'a%' AND path GLOB '/x*'"),
+	          "SCAN process_events VIRTUAL TABLE INDEX 2048:t9*,t11~ read=path,argv;");
 	// ORDER BY eid is the scan order: consumed, so LIMIT still goes down.
 	EXPECT_EQ(db.plan("SELECT eid FROM process_events WHERE eid > 1 ORDER BY eid LIMIT 3"),
 	          "SCAN process_events VIRTUAL TABLE INDEX 34:eid>,limit;");

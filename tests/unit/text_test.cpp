@@ -251,6 +251,26 @@ TEST(Cmdline, JoinsBySpaces) {
   EXPECT_EQ(cmdline("sh\0-c\0echo \"x\"\n\tdone\0"s), "sh -c echo \"x\"\n\tdone");
 }
 
+// The NULs are replaced eight bytes at a time: every position in a word,
+// beside every byte value (0x80 and 0xFF next to a NUL must stay themselves).
+TEST(Cmdline, EveryNulPositionAndNeighbour) {
+  for (int len = 1; len <= 40; len++) {
+    for (int at = 0; at < len; at++) {
+      for (unsigned char neighbour : {'a', '\x01', '\x7F', '\x80', '\xFF', ' '}) {
+        std::string raw(static_cast<size_t>(len), static_cast<char>(neighbour));
+        raw[size_t(at)] = '\0';
+        raw += "x"; // not ending in NUL: every NUL inside is replaced
+        std::string want = raw;
+        want[size_t(at)] = ' ';
+        if (!procsql::text::is_valid_utf8(want)) want = procsql::text::valid_utf8(want);
+        std::string got;
+        procsql::text::cmdline_into(raw, &got);
+        EXPECT_EQ(got, want) << len << " " << at << " " << int(neighbour);
+      }
+    }
+  }
+}
+
 TEST(Cmdline, InvalidBytesReplaced) {
   EXPECT_EQ(cmdline("cat\0caf\xC3\xA9\0\xFF\0"s), "cat caf\xC3\xA9 " + kFFFD);
   // A sequence cut by the NUL between arguments is invalid on both sides.
