@@ -242,6 +242,61 @@ class SyscallsConfigTest(ProcsqlTestCase):
             self.assertNotIn("procsql_sc_enter", out)
 
 
+class RecordCommandTest(ProcsqlTestCase):
+    """procsqld records what `procsql record` asks, at run time; readers
+    attached to it read syscall_usage as procsqld publishes it."""
+
+    def setUp(self):
+        super().setUp()
+        require_runc(self)
+        from daemon_harness import Daemon, require_procsqld
+        require_procsqld(self)
+        use_default_config(self)
+        self.d = Daemon(self)
+        self.d.start()
+        from procsql_test import BUILD_DIR
+        self.tool = os.path.join(BUILD_DIR, "bin", "procsql")
+        self.env = dict(os.environ, PROCSQL_STATE_DIR=self.d.state_dir)
+
+    def record(self, *args, user=None):
+        return subprocess.run(([ "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if user else [])
+                              + [self.tool, "record"] + list(args), env=self.env, capture_output=True, text=True)
+
+    def test_start_stop_at_run_time(self):
+        prefix = "procsql-rec%s" % uuid.uuid4().hex[:8]
+        c0 = Container(self, ["sh", "-c", "sleep 0.3; exec /bin/syscall_counts 11 0"], id_prefix=prefix)
+        shutil.copy2(self.prog("syscall_counts"), os.path.join(c0.rootfs, "bin", "syscall_counts"))
+        self.assertEqual(c0.run().returncode, 0)  # before `record start`: not recorded
+        r = self.record("start", prefix)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("recording " + prefix, r.stdout)
+        time.sleep(0.6)  # procsqld looks at record/ every 200 ms
+        c = Container(self, ["sh", "-c", "sleep 0.3; exec /bin/syscall_counts 321 0"], id_prefix=prefix)
+        shutil.copy2(self.prog("syscall_counts"), os.path.join(c.rootfs, "bin", "syscall_counts"))
+        self.assertEqual(c.run().returncode, 0)
+        client = self.d.python_client()
+        deadline = time.time() + 10
+        while True:
+            got = client.query("SELECT container_id, syscall, arch, count FROM syscall_usage "
+                               "WHERE container_id LIKE '%s%%' AND syscall = 'getpriority'" % prefix)
+            if got or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertEqual(got, [{"container_id": c.id, "syscall": "getpriority", "arch": "x86_64", "count": 321}])
+        # Attached readers cannot change it; non-root cannot either.
+        r = self.record("start", "all", user="nobody")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("only root may change what is recorded", r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1)
+        r = self.record("stop", prefix)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn("recording nothing", r.stdout)
+        self.d.run.wait_line(r"^procsqld: syscall_usage records: nothing$", timeout=10)
+        r = self.record("stop", prefix)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("is not being recorded", r.stderr)
+
+
 if __name__ == "__main__":
     import unittest
     unittest.main()
