@@ -63,9 +63,10 @@ bool write_record_dir(const std::string& state_dir, const SyscallSelection& s, s
 		*error = "cannot make " + dir + ": " + std::strerror(errno);
 		return false;
 	}
-	// Root's only, whatever PROCSQL_GROUP lets read the stores.
-	if (chown(dir.c_str(), 0, 0) != 0 || chmod(dir.c_str(), 0700) != 0) {
-		*error = "cannot make " + dir + " root's only: " + std::strerror(errno);
+	// procsqld's (root's) only, whatever PROCSQL_GROUP lets read the stores:
+	// what is recorded is not a reader's to change.
+	if (chmod(dir.c_str(), 0700) != 0) {
+		*error = "cannot make " + dir + " private: " + std::strerror(errno);
 		return false;
 	}
 	std::vector<std::string> names;

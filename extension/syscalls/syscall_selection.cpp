@@ -34,8 +34,12 @@ bool valid_container_prefix(const std::string& prefix, const std::string& what, 
 		            ch == '-' || ch == '.');
 	}
 	if (!ok) {
+		std::string shown = prefix.substr(0, 160); // one printable line, whatever was given
+		for (char& ch : shown) {
+			if (static_cast<unsigned char>(ch) < 0x20 || static_cast<unsigned char>(ch) > 0x7e) ch = '?';
+		}
 		*error = what + " takes 'all' or container id prefixes (letters, digits, '_', '-', '.', at most 128 "
-		                "bytes each, separated by commas), got '" + prefix + "'";
+		                "bytes each, separated by commas), got '" + shown + "'";
 	}
 	return ok;
 }
