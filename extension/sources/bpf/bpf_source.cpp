@@ -786,7 +786,7 @@ void BpfSource::append_stats(std::vector<StatRow>* rows, bool read_counters) con
 	// Losses: a count not kept (the usage map full: that call is missing
 	// from its container's profile), a new cgroup not watched.
 	integer("syscall_usage.lost_usage_map_full", b.syscall_usage_full);
-	integer("syscall_usage.lost_watch_map_full", b.syscall_watch_full);
+	integer("syscall_usage.lost_watch_map_full", b.syscall_watch_full + recorder_->watch_full());
 }
 
 } // namespace procsql

@@ -250,7 +250,6 @@ void SyscallRecorder::append_stats(std::vector<StatRow>* rows) const {
 	append_integer_stat(rows, "syscall_usage.cgroups_undecided", undecided_.size());
 	append_integer_stat(rows, "syscall_usage.cgroups_rejected", rejected_);
 	append_integer_stat(rows, "syscall_usage.cgroups_expired", forgotten_);
-	append_integer_stat(rows, "syscall_usage.cgroups_lost_watch_full_user", watch_full_);
 }
 
 } // namespace procsql

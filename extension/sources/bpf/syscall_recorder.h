@@ -64,6 +64,11 @@ public:
 	// The counts of the chosen cgroups.
 	bool read(std::vector<SyscallUsageRow>* out, std::string* error);
 	void append_stats(std::vector<StatRow>* rows) const;
+	// Chosen cgroups user space could not enter: the watch map was full.
+	uint64_t watch_full() const {
+		std::lock_guard<std::mutex> lock(mu_);
+		return watch_full_;
+	}
 	void detach_for_fork(); // a forked child: its copies of the links' fds only
 
 private:
