@@ -367,5 +367,7 @@ struct procsql_sc_usage {
  * procsqld, whose `procsql record` may start it later); 1 otherwise. */
 #define PROCSQL_SC_WATCH_MAX 16384
 #define PROCSQL_SC_USAGE_MAX 65536
+/* Slots of the watch map's pre-filter: a cgroup id's low bits index it. */
+#define PROCSQL_SC_FILTER_SLOTS 65536
 
 #endif /* PROCSQL_EVENT_ABI_H */

@@ -26,6 +26,20 @@
 #ifndef PROCSQL_SYSCALLS_BPF_H
 #define PROCSQL_SYSCALLS_BPF_H
 
+/* The pre-filter in front of the watch map: slot (cgroup id mod 65536) is 1
+ * when a cgroup with those low bits may be watched. An array lookup is
+ * inlined by the verifier (no call), where a hash lookup is a call: the
+ * unwatched task, nearly every task, pays the cgroup id and a load. Slots are
+ * set before the watch entry (by user space, and by procsql_sc_mkdir) and
+ * cleared only when nothing is recorded; a stale or shared slot only costs
+ * the hash lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PROCSQL_SC_FILTER_SLOTS);
+	__type(key, __u32);
+	__type(value, __u8);
+} procsql_sc_filter SEC(".maps");
+
 /* cgroup id -> enum procsql_sc_watch. Absent: not recorded. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -62,6 +76,10 @@ SEC("raw_tracepoint/sys_enter")
 int procsql_sc_enter(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 cgroup_id = bpf_get_current_cgroup_id();
+	__u32 slot = (__u32)cgroup_id & (PROCSQL_SC_FILTER_SLOTS - 1);
+	__u8 *maybe = bpf_map_lookup_elem(&procsql_sc_filter, &slot);
+	if (!maybe || !*maybe)
+		return 0;
 	__u32 *watch = bpf_map_lookup_elem(&procsql_sc_watch, &cgroup_id);
 	if (!watch || *watch != PROCSQL_SC_RECORD)
 		return 0;
@@ -97,6 +115,10 @@ int BPF_PROG(procsql_sc_mkdir, struct cgroup *cgrp, const char *path)
 	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
 		return 0; /* a v1 hierarchy: not the id tasks report */
 	__u64 id = BPF_CORE_READ(cgrp, kn, id);
+	__u32 slot = (__u32)id & (PROCSQL_SC_FILTER_SLOTS - 1);
+	__u8 *maybe = bpf_map_lookup_elem(&procsql_sc_filter, &slot);
+	if (maybe)
+		*maybe = 1;
 	__u32 wait = PROCSQL_SC_WAIT_EXEC;
 	long err = bpf_map_update_elem(&procsql_sc_watch, &id, &wait, BPF_NOEXIST);
 	if (err && err != -17 /* EEXIST: user space entered it first */)

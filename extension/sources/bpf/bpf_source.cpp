@@ -166,7 +166,8 @@ std::string refusal(int err, const std::string& stage, const std::string& libbpf
 // happen (PROCSQL_SYSCALLS set, or procsqld, which `procsql record` may ask).
 bool BpfSource::size_syscall_maps(const Config& config) {
 	const bool may_record = !config.syscalls.empty() || config.syscall_control;
-	return bpf_map__set_max_entries(skel_->maps.procsql_sc_watch, may_record ? PROCSQL_SC_WATCH_MAX : 1) == 0 &&
+	return bpf_map__set_max_entries(skel_->maps.procsql_sc_filter, may_record ? PROCSQL_SC_FILTER_SLOTS : 1) == 0 &&
+	       bpf_map__set_max_entries(skel_->maps.procsql_sc_watch, may_record ? PROCSQL_SC_WATCH_MAX : 1) == 0 &&
 	       bpf_map__set_max_entries(skel_->maps.procsql_sc_usage, may_record ? PROCSQL_SC_USAGE_MAX : 1) == 0;
 }
 
@@ -285,8 +286,8 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 	// Attached only while something is recorded (select_syscalls).
 	recorder_ = std::make_unique<SyscallRecorder>(
 	    SyscallRecorder::Programs{skel_->progs.procsql_sc_enter, skel_->progs.procsql_sc_mkdir,
-	                              skel_->progs.procsql_sc_exec, skel_->maps.procsql_sc_watch,
-	                              skel_->maps.procsql_sc_usage},
+	                              skel_->progs.procsql_sc_exec, skel_->maps.procsql_sc_filter,
+	                              skel_->maps.procsql_sc_watch, skel_->maps.procsql_sc_usage},
 	    *stores_.containers, clock_, int64_t(config.container_grace_s) * 1000000000);
 	seed_exe_memos();
 	const int ring_fd = bpf_map__fd(skel_->maps.procsql_events);

@@ -56,11 +56,32 @@ void SyscallRecorder::detach_for_fork() {
 }
 
 void SyscallRecorder::watch(uint64_t cgroup_id, uint32_t state, bool replace) {
+	// The pre-filter's slot first: the kernel looks at the watch map only
+	// where it is set.
+	const uint32_t slot = uint32_t(cgroup_id) & (PROCSQL_SC_FILTER_SLOTS - 1);
+	const uint8_t one = 1;
+	bpf_map_update_elem(bpf_map__fd(p_.filter), &slot, &one, BPF_ANY);
 	// Without replace, a cgroup the kernel already watches keeps its state
 	// (WAIT_EXEC until its first exec).
 	if (bpf_map_update_elem(bpf_map__fd(p_.watch), &cgroup_id, &state, replace ? BPF_ANY : BPF_NOEXIST) != 0 &&
 	    errno != EEXIST) {
 		watch_full_++; // the map is full: this cgroup is not recorded
+	}
+}
+
+void SyscallRecorder::clear_filter() {
+	// Nothing is attached now: every slot back to 0, in one call.
+	const uint32_t n = bpf_map__max_entries(p_.filter);
+	std::vector<uint32_t> keys(n);
+	std::vector<uint8_t> zeros(n, 0);
+	for (uint32_t i = 0; i < n; i++) {
+		keys[i] = i;
+	}
+	uint32_t count = n;
+	if (bpf_map_update_batch(bpf_map__fd(p_.filter), keys.data(), zeros.data(), &count, nullptr) != 0) {
+		for (uint32_t i = 0; i < n; i++) { // kernels without batch operations on arrays
+			bpf_map_update_elem(bpf_map__fd(p_.filter), &keys[i], &zeros[i], BPF_ANY);
+		}
 	}
 }
 
@@ -103,6 +124,7 @@ bool SyscallRecorder::select(const SyscallSelection& s, std::string* error) {
 		for (uint64_t cg : all) {
 			bpf_map_delete_elem(watch_fd, &cg);
 		}
+		clear_filter();
 		std::unordered_set<uint64_t> undecided;
 		for (const auto& u : undecided_) {
 			if (!chosen_.count(u.first)) {

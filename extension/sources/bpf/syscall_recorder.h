@@ -37,6 +37,7 @@ public:
 		bpf_program* enter; // raw_tracepoint/sys_enter
 		bpf_program* mkdir; // tp_btf/cgroup_mkdir
 		bpf_program* exec;  // tp_btf/sched_process_exec
+		bpf_map* filter; // the watch map's pre-filter (syscalls.bpf.h)
 		bpf_map* watch;
 		bpf_map* usage;
 	};
@@ -76,6 +77,7 @@ private:
 	void detach();
 	void watch(uint64_t cgroup_id, uint32_t state, bool replace);
 	void unwatch(uint64_t cgroup_id);
+	void clear_filter();
 	// Deletes the kernel's counts of these cgroups (one pass over the map).
 	void forget_counts(const std::unordered_set<uint64_t>& cgroups);
 
