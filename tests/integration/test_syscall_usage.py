@@ -155,6 +155,27 @@ class SyscallUsageTest(ProcsqlTestCase):
         self.assertEqual(stats["syscall_usage.lost_usage_map_full"], 0)
         self.assertTrue(own)
 
+    def test_rows_outlive_the_container_for_the_grace_period(self):
+        """Rows stay PROCSQL_CONTAINER_GRACE seconds after the container is
+        gone (a trial run's profile), then go with it."""
+        require_prog(self, "syscall_counts")
+        self.conn.close()
+        os.environ["PROCSQL_CONTAINER_GRACE"] = "3"
+        self.addCleanup(os.environ.pop, "PROCSQL_CONTAINER_GRACE", None)
+        self.conn = python_connect_and_load()
+        self.addCleanup(self.conn.close)
+        c = self.container(["sh", "-c", "sleep 0.3; exec /bin/syscall_counts 9 0"])
+        self.with_counter_prog(c)
+        self.assertEqual(c.run().returncode, 0)
+        gone_at = time.time()  # runc deleted the cgroup when `runc run` returned
+        got = self.settled_usage(c.id, lambda rs: any(x["syscall"] == "getpriority" for x in rs))
+        self.assertEqual([x["count"] for x in got if x["syscall"] == "getpriority"], [9])
+        self.assertLess(time.time() - gone_at, 3, "the check above must run within the grace period")
+        time.sleep(max(0, gone_at + 4.5 - time.time()))
+        self.assertEqual(self.usage(c.id), [])
+        stats = dict(self.conn.execute("SELECT name, value FROM procsql_stats WHERE name LIKE 'syscall_usage.%'"))
+        self.assertGreaterEqual(stats["syscall_usage.cgroups_expired"], 1)
+
     def record_profile(self, workload, options=None):
         c = self.container(["sh", "-c", workload])
         r = c.run()
