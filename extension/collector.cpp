@@ -369,6 +369,12 @@ bool Collector::live_processes(std::vector<LiveProcess>* out, std::vector<std::s
 
 bool Collector::syscall_usage(std::vector<SyscallUsageRow>* out, std::string* error) {
 	if (attachment_) {
+		if (!config_.syscalls.empty()) {
+			// Said rather than ignored: this process records nothing.
+			*error = "PROCSQL_SYSCALLS is set, but this process reads procsqld's stores (" + config_.state_dir +
+			         "): procsqld records what its own PROCSQL_SYSCALLS and `procsql record start|stop` (root) say";
+			return false;
+		}
 		return attachment_->syscall_usage(out, error);
 	}
 	if (!ensure_own_source(error)) {

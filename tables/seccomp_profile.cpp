@@ -72,6 +72,8 @@ void step(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 		}
 	} catch (const std::bad_alloc&) {
 		sqlite3_result_error_nomem(ctx);
+	} catch (...) {
+		sqlite3_result_error(ctx, "procsql_seccomp_profile: internal error", -1);
 	}
 }
 
@@ -90,6 +92,8 @@ void final(sqlite3_context* ctx) {
 		}
 	} catch (const std::bad_alloc&) {
 		sqlite3_result_error_nomem(ctx);
+	} catch (...) {
+		sqlite3_result_error(ctx, "procsql_seccomp_profile: internal error", -1);
 	}
 	delete s;
 	*slot = nullptr;

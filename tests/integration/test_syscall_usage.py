@@ -322,7 +322,15 @@ class RecordCommandTest(ProcsqlTestCase):
                 break
             time.sleep(0.2)
         self.assertEqual(got, [{"container_id": c.id, "syscall": "getpriority", "arch": "x86_64", "count": 321}])
-        # Attached readers cannot change it; non-root cannot either.
+        # Attached readers cannot change it: PROCSQL_SYSCALLS there is an
+        # error on syscall_usage (not silently ignored); non-root cannot either.
+        from daemon_harness import ClientError
+        reader = self.d.python_client(env={"PROCSQL_SYSCALLS": "all"})
+        with self.assertRaises(ClientError) as e:
+            reader.query("SELECT count(*) FROM syscall_usage")
+        self.assertIn("PROCSQL_SYSCALLS is set, but this process reads procsqld's stores", str(e.exception))
+        self.assertEqual(reader.query("SELECT count(*) AS n FROM container_map WHERE container_id = ?", (c.id,)),
+                         [{"n": 1}])
         r = self.record("start", "all", user="nobody")
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("only root may change what is recorded", r.stderr)
