@@ -133,6 +133,8 @@ enum procsql_kernel_counter {
 	PROCSQL_CNT_FAIL_RINGBUF_FULL = 20,
 	PROCSQL_CNT_FAIL_NO_SCRATCH = 21,
 	PROCSQL_CNT_FAIL_TOO_LARGE = 22,
+	PROCSQL_CNT_SC_USAGE_FULL = 23,    /* syscall_usage: a (cgroup, arch, syscall) not counted, its map full */
+	PROCSQL_CNT_SC_WATCH_FULL = 24,    /* syscall_usage: a new cgroup not watched, the watch map full */
 	PROCSQL_CNT__MAX = 32,
 };
 
@@ -331,5 +333,40 @@ struct procsql_exec_failure_event {
  * walk's writes are proven against PROCSQL_PATHS_AREA, hence the floor.) */
 #define PROCSQL_EXEC_SCRATCH_BYTES(argv_bound, env_room) \
 	PROCSQL_MAX_OF(PROCSQL_EXEC_RECORD_MAX(argv_bound, env_room), PROCSQL_EXEC_FAILURE_SCRATCH(argv_bound))
+
+/* syscall_usage (syscalls.bpf.h): what a watched cgroup is in the kernel's
+ * watch map. A cgroup made while recording is WAIT_EXEC until a process of it
+ * execs (a container's first exec is its workload's: the runtime's own setup
+ * before it is not recorded); user space removes those it does not choose. */
+enum procsql_sc_watch {
+	PROCSQL_SC_WAIT_EXEC = 1,
+	PROCSQL_SC_RECORD = 2,
+};
+
+/* The ABI a call was made through (syscall numbers differ between them). */
+enum procsql_sc_arch {
+	PROCSQL_SC_NATIVE = 0, /* x86_64, aarch64, ...: the kernel's own */
+	PROCSQL_SC_COMPAT = 1, /* 32-bit x86 (int 0x80, sysenter, 32-bit syscall) on x86_64 */
+	PROCSQL_SC_X32 = 2,    /* x32 (__X32_SYSCALL_BIT set) on x86_64 */
+};
+
+struct procsql_sc_key {
+	__u64 cgroup_id;
+	__u32 nr;   /* the number as made, without __X32_SYSCALL_BIT */
+	__u32 arch; /* enum procsql_sc_arch */
+};
+
+struct procsql_sc_usage {
+	__u64 count;    /* added atomically */
+	__u64 first_ns; /* bpf_ktime_get_boot_ns() of the first call */
+	__u64 last_ns;  /* of a recent call (racing CPUs may leave either's) */
+};
+
+/* The maps' sizes when recording is possible (PROCSQL_SYSCALLS set, or
+ * procsqld, whose `procsql record` may start it later); 1 otherwise. */
+#define PROCSQL_SC_WATCH_MAX 16384
+#define PROCSQL_SC_USAGE_MAX 65536
+/* Slots of the watch map's pre-filter: a cgroup id's low bits index it. */
+#define PROCSQL_SC_FILTER_SLOTS 65536
 
 #endif /* PROCSQL_EVENT_ABI_H */

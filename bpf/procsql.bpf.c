@@ -4,7 +4,7 @@
  * every program, so user space consumes a single stream in order. The
  * programs themselves are in exec.bpf.h (process_events), exec_failure.bpf.h
  * (exec_failures), lifecycle.bpf.h (clone_events, process_exits) and
- * cgroup.bpf.h (container_map).
+ * cgroup.bpf.h (container_map) and syscalls.bpf.h (syscall_usage).
  *
  * exe_memo.bpf.h keeps each process's executable for its exit on kernels that
  * tear the mm down before the exit tracepoint.
@@ -64,3 +64,4 @@ static __always_inline void procsql_output(void *data, __u64 size, __u32 full_co
 #include "lifecycle.bpf.h"
 #include "cgroup.bpf.h"
 #include "processes.bpf.h"
+#include "syscalls.bpf.h"

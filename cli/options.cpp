@@ -33,6 +33,7 @@ const char* usage() {
 	       "                [--differential] [--snapshot] [--start oldest|newest]\n"
 	       "                [--follow [--interval MS]] (-e SQL | FILE...)\n"
 	       "  procsql jobs [--db FILE] [--format ...]\n"
+	       "  procsql record [start|stop CONTAINER|all]\n"
 	       "  procsql --help | --version\n"
 	       "\n"
 	       "query runs SQL with procsql's tables, attached to procsqld. Each FILE runs as a job named\n"
@@ -43,6 +44,9 @@ const char* usage() {
 	       "--follow runs again every --interval ms (default 1000) and prints each new row once,\n"
 	       "until SIGINT or SIGTERM.\n"
 	       "jobs lists the jobs of the jobs database and their counters.\n"
+	       "record (root) starts or stops procsqld's recording of the syscalls of the containers whose\n"
+	       "id starts with CONTAINER (all: every container) for syscall_usage; without arguments it\n"
+	       "says what is recorded.\n"
 	       "The jobs database: --db, else /var/lib/procsql/jobs.db for root and\n"
 	       "$XDG_STATE_HOME/procsql/jobs.db (~/.local/state/procsql/jobs.db) for other users.\n";
 }
@@ -61,6 +65,22 @@ bool parse_options(int argc, char** argv, Options* out, std::string* error) {
 	}
 	if (command == "--version") {
 		o.command = Command::version;
+		*out = o;
+		return true;
+	}
+	if (command == "record") {
+		o.command = Command::record;
+		if (argc == 2) {
+			*out = o;
+			return true;
+		}
+		const std::string action = argv[2];
+		if ((action != "start" && action != "stop") || argc != 4) {
+			*error = "usage: procsql record [start|stop CONTAINER|all]";
+			return false;
+		}
+		o.record_action = action;
+		o.record_target = argv[3];
 		*out = o;
 		return true;
 	}

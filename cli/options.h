@@ -10,7 +10,7 @@
 
 namespace procsql::cli {
 
-enum class Command { query, jobs, help, version };
+enum class Command { query, jobs, record, help, version };
 
 struct Options {
 	Command command = Command::help;
@@ -28,6 +28,8 @@ struct Options {
 	int interval_ms = 1000;         // --interval
 	std::string sql;                // -e
 	std::vector<std::string> files; // FILE...
+	std::string record_action;      // record: start, stop or "" (show)
+	std::string record_target;      // record: a container id prefix or all
 };
 
 // Parses argv; false with a one-line reason.

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "auto_window.h"
+#include "config.h"
+#include "syscalls/record_control.h"
 #include "job_run.h"
 #include "options.h"
 #include "procsql.h"
@@ -255,6 +257,30 @@ int run_queries(Options o) {
 	return status;
 }
 
+// `procsql record`: procsqld's control directory (syscalls/record_control.h).
+int record(const Options& o) {
+	using procsql::Config;
+	using procsql::SyscallSelection;
+	Config config;
+	std::string error;
+	if (!Config::from_env(&config, &error)) {
+		std::fprintf(stderr, "procsql: %s\n", error.c_str());
+		return 2;
+	}
+	if (!o.record_action.empty() &&
+	    !procsql::change_record_dir(config.state_dir, o.record_action == "start", o.record_target, &error)) {
+		std::fprintf(stderr, "procsql: %s\n", error.c_str());
+		return 1;
+	}
+	SyscallSelection now;
+	if (!procsql::read_record_dir(config.state_dir, &now, &error)) {
+		std::fprintf(stderr, "procsql: record: %s\n", error.c_str());
+		return 1;
+	}
+	std::printf("%s\n", now.empty() ? "recording nothing" : ("recording " + now.text()).c_str());
+	return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -270,6 +296,7 @@ int main(int argc, char** argv) {
 	case Command::help: std::fputs(usage(), stdout); return 0;
 	case Command::version: std::printf("procsql %s\n", PROCSQL_VERSION); return 0;
 	case Command::jobs: return list_jobs(o);
+	case Command::record: return record(o);
 	case Command::query: return run_queries(o);
 	}
 	return 2;

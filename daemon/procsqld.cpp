@@ -20,6 +20,7 @@
 #include "publisher.h"
 #include "sd_notify.h"
 #include "shared_stores.h"
+#include "syscalls/record_control.h"
 #include "version.h"
 
 namespace {
@@ -27,6 +28,8 @@ namespace {
 using namespace procsql;
 
 constexpr int kHeartbeatSeconds = 5;
+// How often the record/ control directory is looked at (`procsql record`).
+constexpr long kRecordPollMs = 200;
 
 void log_line(const std::string& line) { std::fprintf(stderr, "procsqld: %s\n", line.c_str()); }
 
@@ -105,6 +108,7 @@ int main(int argc, char** argv) {
 	for (const std::string& line : log) {
 		log_line(line);
 	}
+	config.syscall_control = true; // `procsql record` may start recording at any time
 	std::shared_ptr<Collector> collector = Collector::start_daemon(config, stores, &error);
 	if (!collector) {
 		return fail("cannot start the collector: " + error);
@@ -125,6 +129,13 @@ int main(int argc, char** argv) {
 		         std::to_string((to - from) / 1000000) + " ms) were not collected");
 	}
 
+	// What syscall_usage records: PROCSQL_SYSCALLS, then whatever `procsql
+	// record` leaves in the control directory.
+	if (!write_record_dir(config.state_dir, config.syscalls, &error)) {
+		return fail(error);
+	}
+	SyscallSelection recording = config.syscalls;
+
 	Publisher publisher(*collector, *stores);
 	publisher.start();
 	const std::string status = "collecting (" + collector->backend_name() + "), store id " + stores->store_id() +
@@ -136,14 +147,30 @@ int main(int argc, char** argv) {
 	         " state_dir=" + config.state_dir + " version=" + PROCSQL_VERSION);
 
 	int sig = 0;
+	int64_t last_beat = BootClock::now_unix_ns();
 	for (;;) {
-		const timespec beat{kHeartbeatSeconds, 0};
-		sig = sigtimedwait(&stop_signals, nullptr, &beat);
+		const timespec tick{0, kRecordPollMs * 1000000};
+		sig = sigtimedwait(&stop_signals, nullptr, &tick);
 		if (sig > 0) {
 			break;
 		}
-		// The last sign of life a successor reads if this process is killed.
-		stores->heartbeat(BootClock::now_unix_ns());
+		SyscallSelection wanted;
+		std::string why;
+		if (read_record_dir(config.state_dir, &wanted, &why) && wanted != recording) {
+			if (collector->select_syscalls(wanted, &why)) {
+				log_line("syscall_usage records: " + (wanted.empty() ? std::string("nothing") : wanted.text()));
+				recording = wanted;
+			} else {
+				log_line("cannot record " + wanted.text() + ": " + why);
+				recording = wanted; // said once; the next change tries again
+			}
+		}
+		const int64_t now = BootClock::now_unix_ns();
+		if (now - last_beat >= int64_t(kHeartbeatSeconds) * 1000000000) {
+			// The last sign of life a successor reads if this process is killed.
+			stores->heartbeat(now);
+			last_beat = now;
+		}
 	}
 	log_line(std::string("stopping on ") + strsignal(sig));
 	sd_notify_send("STOPPING=1", &error);

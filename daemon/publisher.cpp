@@ -63,6 +63,19 @@ void Publisher::events_pass() {
 			last_containers_ = std::move(encoded);
 		}
 	}
+	// syscall_usage: read from the kernel's maps each pass (counts change
+	// while recording); an unchanged payload is not written again.
+	std::vector<SyscallUsageRow> usage;
+	std::string usage_error;
+	if (collector_.syscall_usage(&usage, &usage_error)) {
+		std::string bytes = encode_syscall_usage(usage);
+		SnapshotStore& store = stores_.published(Published::syscalls);
+		if (bytes != last_syscalls_ || store.generation() == 0) {
+			if (store.publish(bytes, usage.size(), now)) {
+				last_syscalls_ = std::move(bytes);
+			}
+		}
+	}
 	const std::vector<StatRow> stats = collector_.stats();
 	stores_.published(Published::stats).publish(encode_stats(stats), stats.size(), now);
 	advance(stores_.control().drained_through_ns, through);

@@ -42,6 +42,7 @@ private:
 	Collector& collector_;
 	DaemonStores& stores_;
 	std::string last_containers_; // the container_map payload last published (events thread only)
+	std::string last_syscalls_;   // the syscall_usage payload last published (events thread only)
 	std::atomic<bool> stopping_{false};
 	std::atomic<uint64_t> passes_{0};
 	std::thread events_thread_, processes_thread_;

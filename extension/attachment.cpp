@@ -226,6 +226,18 @@ bool Attachment::containers(std::vector<ContainerEntry>* out, std::string* error
 	return s.read(&payload, &rows, &as_of, error) && decode_containers(payload, rows, out, error);
 }
 
+bool Attachment::syscall_usage(std::vector<SyscallUsageRow>* out, std::string* error) {
+	std::string payload;
+	uint64_t rows = 0;
+	int64_t as_of = 0;
+	const SnapshotStore& s = stores().published(Published::syscalls);
+	if (s.generation() == 0) {
+		out->clear();
+		return true;
+	}
+	return s.read(&payload, &rows, &as_of, error) && decode_syscall_usage(payload, rows, out, error);
+}
+
 void Attachment::stats(std::vector<StatRow>* rows, const uint64_t (&skipped)[4]) {
 	const AttachedStores& s = stores();
 	const ControlBlock& c = s.control();

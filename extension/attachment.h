@@ -37,6 +37,7 @@ public:
 	void wait_drained();
 	bool processes(std::vector<LiveProcess>* out, std::vector<std::string>* containers, std::string* error);
 	bool containers(std::vector<ContainerEntry>* out, std::string* error);
+	bool syscall_usage(std::vector<SyscallUsageRow>* out, std::string* error);
 	// procsql_stats: this process's rows (mode, store, daemon), then the
 	// daemon's own. `skipped` are this process's time-index skips per table.
 	void stats(std::vector<StatRow>* rows, const uint64_t (&skipped)[4]);

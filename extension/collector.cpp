@@ -244,6 +244,11 @@ bool Collector::start_bpf(std::string* error) {
 	// After attaching, so that no cgroup made meanwhile is missed (one made
 	// between the two is seen twice, which is harmless).
 	containers_->scan();
+	// After the scan: the containers that run already are recorded too.
+	if (!config_.syscalls.empty() && !source_->select_syscalls(config_.syscalls, error)) {
+		source_.reset();
+		return false;
+	}
 	return true;
 }
 
@@ -251,6 +256,12 @@ bool Collector::start_audit(std::string* error) {
 	// Before the rules: the source's first lookups find every cgroup there is.
 	containers_->scan();
 	source_ = AuditSource::start(config_, clock_, instance_id_, stores(), error);
+	if (source_ && !config_.syscalls.empty()) {
+		// Not a reason to refuse the other tables: syscall_usage says it.
+		std::string why;
+		source_->select_syscalls(config_.syscalls, &why);
+		syscalls_error_ = "PROCSQL_SYSCALLS is set, but " + why;
+	}
 	return source_ != nullptr;
 }
 
@@ -354,6 +365,35 @@ bool Collector::live_processes(std::vector<LiveProcess>* out, std::vector<std::s
 		containers->push_back(containers_->container_of(p.cgroup_id, now));
 	}
 	return true;
+}
+
+bool Collector::syscall_usage(std::vector<SyscallUsageRow>* out, std::string* error) {
+	if (attachment_) {
+		if (!config_.syscalls.empty()) {
+			// Said rather than ignored: this process records nothing.
+			*error = "PROCSQL_SYSCALLS is set, but this process reads procsqld's stores (" + config_.state_dir +
+			         "): procsqld records what its own PROCSQL_SYSCALLS and `procsql record start|stop` (root) say";
+			return false;
+		}
+		return attachment_->syscall_usage(out, error);
+	}
+	if (!ensure_own_source(error)) {
+		return false;
+	}
+	if (!syscalls_error_.empty()) {
+		*error = syscalls_error_;
+		return false;
+	}
+	out->clear();
+	return !source_ || source_->read_syscall_usage(out, error);
+}
+
+bool Collector::select_syscalls(const SyscallSelection& s, std::string* error) {
+	if (attachment_ || !source_) {
+		*error = "this process does not collect (attached readers are read-only): use `procsql record`";
+		return false;
+	}
+	return source_->select_syscalls(s, error);
 }
 
 std::vector<ContainerEntry> Collector::containers() {

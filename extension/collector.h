@@ -81,6 +81,12 @@ public:
 	// when the kernel's task iterator cannot be read.
 	bool live_processes(std::vector<LiveProcess>* out, std::vector<std::string>* containers,
 	                    std::string* error);
+	// syscall_usage's rows: the source's counts (attached: procsqld's
+	// published ones). False with a reason (PROCSQL_SYSCALLS on a backend
+	// that cannot record).
+	bool syscall_usage(std::vector<SyscallUsageRow>* out, std::string* error);
+	// Changes what syscall_usage records (procsqld, `procsql record`).
+	bool select_syscalls(const SyscallSelection& s, std::string* error);
 	// container_map's rows.
 	std::vector<ContainerEntry> containers();
 	bool containers(std::vector<ContainerEntry>* out, std::string* error);
@@ -113,6 +119,7 @@ private:
 	std::string fork_error_;   // why this forked child has no source
 	std::string instance_id_;
 	std::string backend_reason_;
+	std::string syscalls_error_; // why PROCSQL_SYSCALLS is not recorded (audit)
 	int64_t start_time_ns_ = 0;
 	std::atomic<uint64_t> drains_{0}; // read-your-writes drains by queries
 	Mode mode_ = Mode::embedded;

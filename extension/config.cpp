@@ -81,7 +81,7 @@ const char* const kNames[] = {"PROCSQL_BACKEND",     "PROCSQL_BPF_EXE_MEMO",    
                               "PROCSQL_RINGBUF_BYTES", "PROCSQL_BPF_NO_LOOP",   "PROCSQL_THREADS",
                               "PROCSQL_CONTAINER_GRACE", "PROCSQL_DEBUG",       "PROCSQL_RUNC_ROOTS",
                               "PROCSQL_STATE_DIR",   "PROCSQL_GROUP",          "PROCSQL_ENV",
-                              "PROCSQL_ENV_BYTES",   "PROCSQL_DOCKER_ROOT"};
+                              "PROCSQL_ENV_BYTES",   "PROCSQL_DOCKER_ROOT",    "PROCSQL_SYSCALLS"};
 
 std::mutex g_overrides_mutex;
 std::map<std::string, std::string> g_overrides;
@@ -254,6 +254,11 @@ bool Config::from_env(Config* out, std::string* error) {
 		return false;
 	}
 	c.argv_bytes = uint32_t(argv);
+	if (const std::optional<std::string> raw = value_of("PROCSQL_SYSCALLS")) {
+		if (!parse_syscall_selection(*raw, &c.syscalls, error)) {
+			return false;
+		}
+	}
 	// Every table's arena is a whole number of 8-byte words, and
 	// clone_events and process_exits each get an eighth of this one and
 	// exec_failures a quarter (Collector::create_stores), so it must divide

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "syscalls/syscall_selection.h"
+
 namespace procsql {
 
 enum class BackendChoice { automatic, bpf, audit };
@@ -48,6 +50,10 @@ struct Config {
 	ModeChoice mode = ModeChoice::automatic;          // PROCSQL_MODE
 	std::string state_dir = "/run/procsql";           // PROCSQL_STATE_DIR: procsqld's stores
 	std::string group;                                // PROCSQL_GROUP: procsqld's files readable to it
+	SyscallSelection syscalls;                        // PROCSQL_SYSCALLS: what syscall_usage records
+	// Not a variable: procsqld's collector, whose selection `procsql record`
+	// changes at run time (its kernel maps are sized for it from the start).
+	bool syscall_control = false;
 
 	// The names PROCSQL_ENV has when unset: variables that inject code or
 	// redirect a program (loader, interpreters, shells) and say where a

@@ -33,7 +33,7 @@ extern "C" {
 
 /* The version of the library: "MAJOR.MINOR.PATCH", and as one number
  * (MAJOR * 1000000 + MINOR * 1000 + PATCH). The header's own: */
-#define PROCSQL_VERSION_NUMBER 15000
+#define PROCSQL_VERSION_NUMBER 16000
 PROCSQL_API const char* procsql_version(void);
 PROCSQL_API int procsql_version_number(void);
 

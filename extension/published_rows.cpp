@@ -149,4 +149,37 @@ bool decode_stats(const std::string& payload, uint64_t rows, std::vector<StatRow
 	return r.left() == 0 || damaged("procsql_stats", error);
 }
 
+std::string encode_syscall_usage(const std::vector<SyscallUsageRow>& rows) {
+	RowWriter w;
+	for (const SyscallUsageRow& r : rows) {
+		w.u64(r.cgroup_id);
+		w.str(r.container_id);
+		w.str(r.syscall);
+		w.str(r.arch);
+		w.u64(r.nr);
+		w.u64(r.count);
+		w.i64(r.first_time);
+		w.i64(r.last_time);
+	}
+	return w.bytes();
+}
+
+bool decode_syscall_usage(const std::string& payload, uint64_t rows, std::vector<SyscallUsageRow>* out,
+                          std::string* error) {
+	RowReader r(payload);
+	out->clear();
+	reserve_for(out, rows, payload);
+	for (uint64_t i = 0; i < rows; i++) {
+		SyscallUsageRow row;
+		uint64_t nr = 0;
+		if (!r.u64(&row.cgroup_id) || !r.str(&row.container_id) || !r.str(&row.syscall) || !r.str(&row.arch) ||
+		    !r.u64(&nr) || !r.u64(&row.count) || !r.i64(&row.first_time) || !r.i64(&row.last_time)) {
+			return damaged("syscall_usage", error);
+		}
+		row.nr = uint32_t(nr);
+		out->push_back(std::move(row));
+	}
+	return true;
+}
+
 } // namespace procsql

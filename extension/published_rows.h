@@ -1,5 +1,5 @@
 // The rows procsqld publishes whole for attached readers (SnapshotStore
-// payloads): the live processes, container_map and procsql_stats. Encoded
+// payloads): the live processes, container_map, syscall_usage and procsql_stats. Encoded
 // and decoded here, next to nothing else, so both sides share one format.
 #pragma once
 
@@ -10,6 +10,7 @@
 #include "containers/container_map.h"
 #include "process_snapshot.h"
 #include "sources/source.h"
+#include "syscalls/syscall_usage_row.h"
 
 namespace procsql {
 
@@ -23,6 +24,10 @@ bool decode_processes(const std::string& payload, uint64_t rows, std::vector<Liv
 std::string encode_containers(const std::vector<ContainerEntry>& entries);
 bool decode_containers(const std::string& payload, uint64_t rows, std::vector<ContainerEntry>* out,
                        std::string* error);
+
+std::string encode_syscall_usage(const std::vector<SyscallUsageRow>& rows);
+bool decode_syscall_usage(const std::string& payload, uint64_t rows, std::vector<SyscallUsageRow>* out,
+                          std::string* error);
 
 std::string encode_stats(const std::vector<StatRow>& rows);
 bool decode_stats(const std::string& payload, uint64_t rows, std::vector<StatRow>* out, std::string* error);

@@ -50,6 +50,7 @@ int register_all_with(sqlite3* db, const CollectorRef& collector, char** err) {
 		              {"exec_failures", &exec_failures_module()},
 		              {"processes", &processes_module()},
 		              {"container_map", &container_map_module()},
+		              {"syscall_usage", &syscall_usage_module()},
 		              {"procsql_stats", &procsql_stats_module()}};
 		for (const auto& t : tables) {
 			// SQLite owns the reference from here: it calls release_collector when
@@ -62,6 +63,9 @@ int register_all_with(sqlite3* db, const CollectorRef& collector, char** err) {
 		}
 		if (const int rc = register_scalar_functions(db); rc != SQLITE_OK) {
 			return fail(err, rc, std::string("cannot register procsql_caps_text: ") + sqlite3_errmsg(db));
+		}
+		if (const int rc = register_seccomp_profile(db); rc != SQLITE_OK) {
+			return fail(err, rc, std::string("cannot register procsql_seccomp_profile: ") + sqlite3_errmsg(db));
 		}
 		return jobs::register_job_sql(db, collector, err);
 	} catch (const std::bad_alloc&) {

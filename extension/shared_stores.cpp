@@ -17,14 +17,16 @@ namespace procsql {
 
 namespace {
 
-const char* const kPublishedTable[3] = {"processes", "container_map", "procsql_stats"};
+const char* const kPublishedTable[kPublishedCount] = {"processes", "container_map", "procsql_stats",
+                                                      "syscall_usage"};
 // Each half's room. The files are sparse: a page costs memory once written.
-const uint64_t kPublishedHalfBytes[3] = {64ull << 20, 16ull << 20, 1ull << 20};
+const uint64_t kPublishedHalfBytes[kPublishedCount] = {64ull << 20, 16ull << 20, 1ull << 20, 8ull << 20};
 constexpr const char* kControlTable = "procsqld";
 constexpr uint64_t kControlBytes = kStoreHeaderBytes + kControlBodyBytes;
 
 const TableDef& published_def(int i) {
-	return i == 0 ? processes_table() : i == 1 ? container_map_table() : procsql_stats_table();
+	return i == 0 ? processes_table() : i == 1 ? container_map_table() : i == 2 ? procsql_stats_table()
+	                                                                           : syscall_usage_table();
 }
 
 uint64_t published_hash(int i) {
@@ -195,7 +197,7 @@ bool DaemonStores::open_all(const std::string& dir, gid_t gid, const Config& con
 	                 store_id_, created, &failure_, &rows_discarded_, why)) {
 		return false;
 	}
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < kPublishedCount; i++) {
 		Region region;
 		bool new_file = false;
 		const uint64_t bytes = SnapshotStore::region_bytes(kPublishedHalfBytes[i]);
@@ -219,10 +221,11 @@ bool DaemonStores::open_all(const std::string& dir, gid_t gid, const Config& con
 	return true;
 }
 
-std::array<StoreHeader*, 8> DaemonStores::headers() {
+std::array<StoreHeader*, 9> DaemonStores::headers() {
 	return {&exec_->writable_header(), &clone_->writable_header(), &exit_->writable_header(),
 	        &failure_->writable_header(),
 	        &published_[0]->writable_header(), &published_[1]->writable_header(), &published_[2]->writable_header(),
+	        &published_[3]->writable_header(),
 	        reinterpret_cast<StoreHeader*>(control_region_.data())};
 }
 
@@ -331,7 +334,7 @@ std::unique_ptr<AttachedStores> AttachedStores::attach(const std::string& dir, s
 	    !attach_events("exec_failures", failure_hash(), &s->failure_)) {
 		return nullptr;
 	}
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < kPublishedCount; i++) {
 		Region region;
 		if (!map_store_readonly(dir, store_file_name(kPublishedTable[i]), max_bytes, &region, error)) {
 			return nullptr;

@@ -22,7 +22,8 @@
 namespace procsql {
 
 // The tables published whole, in the order of SnapshotTable.
-enum class Published { processes, containers, stats };
+enum class Published { processes, containers, stats, syscalls };
+constexpr int kPublishedCount = 4;
 
 // Arena of the clone and exit stores: their rows carry one path each, so an
 // eighth of the exec arena holds about as many (never below 1 MiB).
@@ -66,7 +67,7 @@ private:
 	DaemonStores() = default;
 	bool open_all(const std::string& dir, gid_t gid, const Config& config, std::string* why);
 	void mark_starting();
-	std::array<StoreHeader*, 8> headers(); // every region's, the control region's last
+	std::array<StoreHeader*, 9> headers(); // every region's, the control region's last
 	std::string store_id_;
 	Region control_region_;
 	ControlBlock* control_ = nullptr;
@@ -74,7 +75,7 @@ private:
 	std::unique_ptr<CloneStore> clone_;
 	std::unique_ptr<ExitStore> exit_;
 	std::unique_ptr<ExecFailureStore> failure_;
-	std::unique_ptr<SnapshotStore> published_[3];
+	std::unique_ptr<SnapshotStore> published_[kPublishedCount];
 	uint64_t rows_discarded_ = 0;
 	bool control_was_new_ = false;
 	uint64_t previous_state_ = 0; // the control state the last daemon left
@@ -116,7 +117,7 @@ private:
 	std::unique_ptr<const CloneStore> clone_;
 	std::unique_ptr<const ExitStore> exit_;
 	std::unique_ptr<const ExecFailureStore> failure_;
-	std::unique_ptr<const SnapshotStore> published_[3];
+	std::unique_ptr<const SnapshotStore> published_[kPublishedCount];
 };
 
 } // namespace procsql

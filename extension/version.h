@@ -4,5 +4,5 @@
 // for hosts (PROCSQL_VERSION_NUMBER; c_api.cpp checks they agree).
 #pragma once
 
-#define PROCSQL_VERSION "0.15.0"
-#define PROCSQL_VERSION_NUM 15000 // MAJOR * 1000000 + MINOR * 1000 + PATCH
+#define PROCSQL_VERSION "0.16.0"
+#define PROCSQL_VERSION_NUM 16000 // MAJOR * 1000000 + MINOR * 1000 + PATCH

@@ -7,6 +7,8 @@ set -euo pipefail
 PACKAGES=(
   # build
   cmake make g++ pkg-config clang libbpf-dev bpftool libsqlite3-dev libaudit-dev libboost-dev
+  # syscall_usage names calls with libseccomp; scmp_sys_resolver (seccomp) is what the tests compare with
+  libseccomp-dev seccomp
   # tests, sanitizers, fuzzing, benchmarks
   sqlite3 python3 libgtest-dev libbenchmark-dev libclang-rt-14-dev util-linux bsdutils
   # real containers and the audit subsystem for the tests

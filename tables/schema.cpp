@@ -12,6 +12,7 @@ const ColumnDef kExecFailuresColumns[] = {PROCSQL_EXEC_FAILURES_COLUMNS(PROCSQL_
 const ColumnDef kProcessesColumns[] = {PROCSQL_PROCESSES_COLUMNS(PROCSQL_COLUMN_DEF)};
 const ColumnDef kContainerMapColumns[] = {PROCSQL_CONTAINER_MAP_COLUMNS(PROCSQL_COLUMN_DEF)};
 const ColumnDef kProcsqlStatsColumns[] = {PROCSQL_PROCSQL_STATS_COLUMNS(PROCSQL_COLUMN_DEF)};
+const ColumnDef kSyscallUsageColumns[] = {PROCSQL_SYSCALL_USAGE_COLUMNS(PROCSQL_COLUMN_DEF)};
 const ColumnDef kProcsqlWindowColumns[] = {PROCSQL_PROCSQL_WINDOW_COLUMNS(PROCSQL_COLUMN_DEF)};
 const ColumnDef kProcsqlJobsColumns[] = {PROCSQL_PROCSQL_JOBS_COLUMNS(PROCSQL_COLUMN_DEF)};
 #undef PROCSQL_COLUMN_DEF
@@ -23,6 +24,7 @@ static_assert(sizeof(kExecFailuresColumns) / sizeof(ColumnDef) == exec_failures_
 static_assert(sizeof(kProcessesColumns) / sizeof(ColumnDef) == processes_col::kCount, "");
 static_assert(sizeof(kContainerMapColumns) / sizeof(ColumnDef) == container_map_col::kCount, "");
 static_assert(sizeof(kProcsqlStatsColumns) / sizeof(ColumnDef) == procsql_stats_col::kCount, "");
+static_assert(sizeof(kSyscallUsageColumns) / sizeof(ColumnDef) == syscall_usage_col::kCount, "");
 static_assert(sizeof(kProcsqlWindowColumns) / sizeof(ColumnDef) == procsql_window_col::kCount, "");
 static_assert(sizeof(kProcsqlJobsColumns) / sizeof(ColumnDef) == procsql_jobs_col::kCount, "");
 
@@ -70,6 +72,14 @@ const TableDef kProcsqlStats = {
     "overwritten, sizes.",
     kProcsqlStatsColumns, procsql_stats_col::kCount};
 
+const TableDef kSyscallUsage = {
+    "syscall_usage",
+    "Which syscalls each recorded container made, and how often: one row per cgroup, ABI and call, counted "
+    "in the kernel from the container's first exec on. Nothing is recorded unless asked for "
+    "(`PROCSQL_SYSCALLS`, `procsql record`); rows stay `PROCSQL_CONTAINER_GRACE` after the container is gone. "
+    "`procsql_seccomp_profile(syscall, arch)` turns them into a seccomp profile. eBPF backend only.",
+    kSyscallUsageColumns, syscall_usage_col::kCount};
+
 const TableDef kProcsqlWindow = {
     "procsql_window",
     "A table-valued function: `procsql_window('job', 'process_events')` is one row, the job's window on "
@@ -104,13 +114,15 @@ const TableDef& exec_failures_table() { return kExecFailures; }
 const TableDef& processes_table() { return kProcesses; }
 const TableDef& container_map_table() { return kContainerMap; }
 const TableDef& procsql_stats_table() { return kProcsqlStats; }
+const TableDef& syscall_usage_table() { return kSyscallUsage; }
 const TableDef& procsql_window_table() { return kProcsqlWindow; }
 const TableDef& procsql_jobs_table() { return kProcsqlJobs; }
 
 const std::vector<const TableDef*>& all_tables() {
 	static const std::vector<const TableDef*> tables = {&kProcessEvents, &kCloneEvents, &kProcessExits,
 	                                                    &kExecFailures, &kProcesses, &kContainerMap,
-	                                                    &kProcsqlStats, &kProcsqlWindow, &kProcsqlJobs};
+	                                                    &kSyscallUsage, &kProcsqlStats, &kProcsqlWindow,
+	                                                    &kProcsqlJobs};
 	return tables;
 }
 

@@ -180,6 +180,17 @@ struct TableDef {
 	X(name, text, "Counter or setting, e.g. `process_events.events_lost_kernel`.")          \
 	X(value, any, "Its value: an integer, or text for names such as `backend`.")
 
+// X(name, type, doc) for each column of syscall_usage, in order.
+#define PROCSQL_SYSCALL_USAGE_COLUMNS(X)                                                                      \
+	X(cgroup_id, integer, "cgroup v2 id of the processes that made the calls (a container's cgroup, or one under it).") \
+	X(container_id, text, "Container of that cgroup (see `container_map`).")                                  \
+	X(syscall, text, "The call's name as libseccomp gives it (`scmp_sys_resolver -a ARCH NR`), the name runc, Docker and Podman take in a profile; NULL for a number libseccomp does not name (`nr` has it).") \
+	X(arch, text, "The ABI the call was made through, as libseccomp names it: `x86_64`, `x86` (32-bit calls: `int 0x80`, a 32-bit program), `x32`. The same number means another call on each.") \
+	X(nr, integer, "The call's number on that ABI.")                                                          \
+	X(count, integer, "Calls made since recording of this cgroup began (exact: counted in the kernel).")    \
+	X(first_time, integer, "Time of the first such call, Unix ns.")                                           \
+	X(last_time, integer, "Time of a recent such call, Unix ns (calls racing on other CPUs may leave either's time).")
+
 // procsql_window(job, table_name [, start]): a job's window on an event table.
 #define PROCSQL_PROCSQL_WINDOW_COLUMNS(X)                                                                     \
 	X(lo, integer, "First eid of the window: just after the job's committed position (the oldest row held for a new job).") \
@@ -233,6 +244,9 @@ enum Column : int { PROCSQL_CONTAINER_MAP_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
 namespace procsql_stats_col {
 enum Column : int { PROCSQL_PROCSQL_STATS_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
 }
+namespace syscall_usage_col {
+enum Column : int { PROCSQL_SYSCALL_USAGE_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
+}
 namespace procsql_window_col {
 enum Column : int { PROCSQL_PROCSQL_WINDOW_COLUMNS(PROCSQL_COLUMN_ENUM) kCount };
 }
@@ -248,6 +262,7 @@ const TableDef& exec_failures_table();
 const TableDef& processes_table();
 const TableDef& container_map_table();
 const TableDef& procsql_stats_table();
+const TableDef& syscall_usage_table();
 const TableDef& procsql_window_table();
 const TableDef& procsql_jobs_table();
 const std::vector<const TableDef*>& all_tables();

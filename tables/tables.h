@@ -18,9 +18,12 @@ const sqlite3_module& process_exits_module();
 const sqlite3_module& exec_failures_module();
 const sqlite3_module& processes_module();
 const sqlite3_module& container_map_module();
+const sqlite3_module& syscall_usage_module();
 const sqlite3_module& procsql_stats_module();
 
 // procsql_caps_text(): see tables/scalar_functions.cpp. An SQLite result code.
 int register_scalar_functions(sqlite3* db);
+// procsql_seccomp_profile(): see tables/seccomp_profile.cpp. An SQLite result code.
+int register_seccomp_profile(sqlite3* db);
 
 } // namespace procsql

@@ -395,6 +395,23 @@ std::string ContainerMap::container_of(uint64_t cgroup_id, int64_t now_ns) {
 	return it->second.container_id;
 }
 
+bool ContainerMap::container_if_settled(uint64_t cgroup_id, int64_t now_ns, std::string* container_id,
+                                        bool* may_change) {
+	std::lock_guard<std::mutex> lock(mu_);
+	auto it = entries_.find(cgroup_id);
+	if (it == entries_.end()) {
+		return false;
+	}
+	auto pending = pending_since_.find(cgroup_id);
+	const bool in_window = pending != pending_since_.end() && now_ns - pending->second < kRuncWindowNs;
+	if (in_window && it->second.container_id.empty()) {
+		refresh_runc();
+	}
+	*container_id = it->second.container_id;
+	*may_change = in_window && container_id->empty();
+	return true;
+}
+
 std::vector<ContainerEntry> ContainerMap::containers(int64_t now_ns) {
 	std::lock_guard<std::mutex> lock(mu_);
 	expire(now_ns);

@@ -62,6 +62,10 @@ public:
 
 	// The container a cgroup's processes run in; "" for the host.
 	std::string container_of(uint64_t cgroup_id, int64_t now_ns);
+	// For syscall_usage's choice: false when the cgroup is unknown (its mkdir
+	// record not read yet); else its container ("" for none yet) and whether
+	// that may still change (runc may still write the state that names it).
+	bool container_if_settled(uint64_t cgroup_id, int64_t now_ns, std::string* container_id, bool* may_change);
 	// The cgroups that belong to a container or a pod, removed ones included
 	// until their grace period ends.
 	std::vector<ContainerEntry> containers(int64_t now_ns);

@@ -14,6 +14,8 @@
 #include "exec_failure_event.h"
 #include "lifecycle_event.h"
 #include "process_snapshot.h"
+#include "syscalls/syscall_selection.h"
+#include "syscalls/syscall_usage_row.h"
 
 namespace procsql {
 
@@ -84,6 +86,20 @@ public:
 	// The processes alive now (without argv: see process_snapshot.h);
 	// false with a reason when they cannot be read. Thread-safe.
 	virtual bool read_processes(std::vector<LiveProcess>* out, std::string* error) = 0;
+	// syscall_usage: records what `s` chooses from now on (empty: nothing).
+	// False with a one-line reason when this backend cannot (audit) or the
+	// recorder cannot be attached.
+	virtual bool select_syscalls(const SyscallSelection& s, std::string* error) {
+		(void)s;
+		*error = std::string("the ") + backend() + " backend records no syscalls (syscall_usage needs the eBPF backend)";
+		return false;
+	}
+	// syscall_usage's rows now. Thread-safe.
+	virtual bool read_syscall_usage(std::vector<SyscallUsageRow>* out, std::string* error) {
+		(void)error;
+		out->clear();
+		return true;
+	}
 	// The per-table counters, folded into the same meaning for every backend.
 	virtual SourceStats counters() const = 0;
 	// The backend's own procsql_stats rows (bpf.*, audit.*). With

@@ -47,9 +47,10 @@ DISCARDED_RE = re.compile(r"^procsqld: discarded (\d+) half-written row\(s\)")
 LOCK_FILE = "procsqld.lock"
 CONTROL_FILE = "procsqld.state"
 EVENT_TABLES = ("process_events", "clone_events", "process_exits", "exec_failures")
-SNAPSHOT_TABLES = ("processes", "container_map", "procsql_stats")
+SNAPSHOT_TABLES = ("processes", "container_map", "procsql_stats", "syscall_usage")
 STORE_FILES = [t + ".store" for t in EVENT_TABLES + SNAPSHOT_TABLES]
 DATA_FILES = [CONTROL_FILE] + STORE_FILES  # what procsqld writes (the lock file is empty)
+RECORD_DIR = "record"  # `procsql record`'s control directory: root's only, whatever the group
 
 # extension/store/store_header.h: StoreHeader (x86-64, every field 8 bytes or
 # a char array, so no padding before header_sum).

@@ -22,7 +22,7 @@ import stat
 import subprocess
 import unittest
 
-from daemon_harness import DATA_FILES, LOCK_FILE, PYTHON3, Daemon
+from daemon_harness import DATA_FILES, LOCK_FILE, PYTHON3, RECORD_DIR, Daemon
 from procsql_test import (DASH, EXTENSION_SO, SQLITE3, TRUE, ProcsqlTestCase, Script, marker, require_tool, sql_str,
                           stats_dict, stats_query, strip_shell_error_prefix)
 
@@ -114,7 +114,10 @@ class DaemonPermissionsTest(ProcsqlTestCase):
         self.assertEqual((stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid), (0o755, 0, gid), "the state directory")
         st = os.stat(d.path(LOCK_FILE))
         self.assertEqual((stat.S_IMODE(st.st_mode), st.st_uid, st.st_size), (0o644, 0, 0), LOCK_FILE)
-        self.assertEqual(sorted(os.listdir(d.state_dir)), sorted(DATA_FILES + [LOCK_FILE]))
+        self.assertEqual(sorted(os.listdir(d.state_dir)), sorted(DATA_FILES + [LOCK_FILE, RECORD_DIR]))
+        # What syscall_usage records is root's to change, not the group's.
+        st = os.stat(d.path(RECORD_DIR))
+        self.assertEqual((oct(stat.S_IMODE(st.st_mode)), st.st_uid, st.st_gid), (oct(0o700), 0, 0), RECORD_DIR)
         for name in DATA_FILES:
             st = os.stat(d.path(name))
             self.assertEqual((oct(stat.S_IMODE(st.st_mode)), st.st_uid, st.st_gid), (oct(0o640), 0, gid), name)

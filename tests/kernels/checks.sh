@@ -140,6 +140,7 @@ CREATE TEMP TABLE pr AS SELECT * FROM processes WHERE cmdline LIKE '%$m.%';
 CREATE TEMP TABLE cm AS SELECT * FROM container_map WHERE container_id = '$cid';
 CREATE TEMP TABLE st AS SELECT * FROM procsql_stats;
 CREATE TEMP TABLE ef AS SELECT * FROM exec_failures WHERE filename LIKE '%/$m.fail';
+CREATE TEMP TABLE su AS SELECT * FROM syscall_usage WHERE container_id = '$cid';
 SELECT 'stat.' || name, value FROM st;
 SELECT tag || '.n', count(*) FROM pe GROUP BY tag;
 SELECT tag || '.path', path FROM pe;
@@ -188,8 +189,14 @@ SELECT 'cm.runtime', runtime FROM cm;
 SELECT 'cm.cgroup_path', cgroup_path FROM cm;
 SELECT 'cm.cgroup_id', cgroup_id FROM cm;
 SELECT 'cm.removed_time', removed_time FROM cm;
+SELECT 'su.exit_group', count FROM su WHERE syscall = 'exit_group' AND arch = 'x86_64';
+SELECT 'su.execve', count(*) FROM su WHERE syscall = 'execve';
+SELECT 'su.rows', count(*) FROM su;
 EOF
-PROCSQL_BACKEND=$backend sqlite3 -batch :memory: <"$w/session.sql" >"$w/out" 2>"$w/err"
+# syscall_usage records every container on eBPF (the audit backend records
+# none): the container's cgroup is made in the session.
+sc=; [ "$backend" = bpf ] && sc=all
+PROCSQL_SYSCALLS=$sc PROCSQL_BACKEND=$backend sqlite3 -batch :memory: <"$w/session.sql" >"$w/out" 2>"$w/err"
 rm -f "$w/live.run"
 cg_inode=$(stat -c %i "$cg" 2>/dev/null)
 rmdir "$cg" 2>/dev/null
@@ -317,6 +324,12 @@ if [ "$backend" = bpf ]; then
   eq container_map.cgroup_id "$(get cm.cgroup_id)" "${cg_inode:-(no cgroup)}"
   eq container_map.exec_cgroup_id "$(get cg.cgroup_id)" "${cg_inode:-(no cgroup)}"
   eq container_map.removed_time "$(get cm.removed_time)" NULL
+  # syscall_usage: the container's calls from its first exec on: /bin/true's
+  # one exit_group, exactly, and not the exec that started it.
+  eq syscall_usage.exit_group "$(get su.exit_group)" 1
+  eq syscall_usage.execve_not_recorded "$(get su.execve)" 0
+  eq syscall_usage.lost_usage_map_full "$(get stat.syscall_usage.lost_usage_map_full)" 0
+  eq syscall_usage.lost_watch_map_full "$(get stat.syscall_usage.lost_watch_map_full)" 0
 
   # procsql_stats: the features it says it uses are the ones the kernel has.
   walk=$(get stat.bpf.path_walk)

@@ -39,7 +39,7 @@ deb="$(ls "$work"/deb/procsql_*.deb)"
 depends="$(dpkg-deb -f "$deb" Depends)"
 echo "Depends: $depends"
 case "$depends" in *-dev*) fail "Depends names a -dev package: $depends" ;; esac
-for lib in libbpf1 libaudit1 libsqlite3-0; do
+for lib in libbpf1 libaudit1 libsqlite3-0 libseccomp2; do
 	case "$depends" in *"$lib"*) ;; *) fail "Depends lacks $lib: $depends" ;; esac
 done
 dpkg-deb -c "$deb" >"$work/contents"

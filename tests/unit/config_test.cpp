@@ -253,5 +253,29 @@ TEST(ConfigEnv, SettingsInCode) {
 	EXPECT_EQ(c.env_names, Config::default_env_names());
 }
 
+// ---- PROCSQL_SYSCALLS ------------------------------------------------------------
+
+TEST(Config, SyscallsSelectsNothingAllOrPrefixes) {
+	Config config;
+	std::string error;
+	ASSERT_TRUE(Config::from_env(&config, &error)) << error;
+	EXPECT_TRUE(config.syscalls.empty()) << "off by default";
+	{
+		ScopedEnv sc("PROCSQL_SYSCALLS", "all");
+		ASSERT_TRUE(Config::from_env(&config, &error)) << error;
+		EXPECT_TRUE(config.syscalls.all);
+	}
+	{
+		ScopedEnv sc("PROCSQL_SYSCALLS", "3f2a, web-");
+		ASSERT_TRUE(Config::from_env(&config, &error)) << error;
+		EXPECT_EQ(config.syscalls.prefixes, (std::vector<std::string>{"3f2a", "web-"}));
+	}
+	{
+		ScopedEnv sc("PROCSQL_SYSCALLS", "web/1");
+		EXPECT_FALSE(Config::from_env(&config, &error));
+		EXPECT_EQ(error.rfind("PROCSQL_SYSCALLS takes 'all' or container id prefixes", 0), 0u) << error;
+	}
+}
+
 } // namespace
 } // namespace procsql

@@ -162,6 +162,15 @@ std::string refusal(int err, const std::string& stage, const std::string& libbpf
 
 } // namespace
 
+// syscall_usage's maps are preallocated: full size only where recording can
+// happen (PROCSQL_SYSCALLS set, or procsqld, which `procsql record` may ask).
+bool BpfSource::size_syscall_maps(const Config& config) {
+	const bool may_record = !config.syscalls.empty() || config.syscall_control;
+	return bpf_map__set_max_entries(skel_->maps.procsql_sc_filter, may_record ? PROCSQL_SC_FILTER_SLOTS : 1) == 0 &&
+	       bpf_map__set_max_entries(skel_->maps.procsql_sc_watch, may_record ? PROCSQL_SC_WATCH_MAX : 1) == 0 &&
+	       bpf_map__set_max_entries(skel_->maps.procsql_sc_usage, may_record ? PROCSQL_SC_USAGE_MAX : 1) == 0;
+}
+
 std::unique_ptr<BpfSource> BpfSource::start(const Config& config, const BootClock& clock, Stores stores,
                                             std::string* error) {
 	std::unique_ptr<BpfSource> self(new BpfSource(config, clock, stores));
@@ -236,7 +245,8 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 	    bpf_map__set_value_size(skel_->maps.procsql_exec_scratch, record_max) != 0 ||
 	    bpf_map__set_max_entries(skel_->maps.procsql_env_scratch, uint32_t(ncpus)) != 0 ||
 	    bpf_map__set_value_size(skel_->maps.procsql_env_scratch, env_scratch) != 0 ||
-	    bpf_map__set_max_entries(skel_->maps.procsql_events, uint32_t(config.ringbuf_bytes)) != 0) {
+	    bpf_map__set_max_entries(skel_->maps.procsql_events, uint32_t(config.ringbuf_bytes)) != 0 ||
+	    !size_syscall_maps(config)) {
 		*error = with_detail("cannot size the eBPF maps: " + errno_text(errno));
 		return false;
 	}
@@ -273,6 +283,12 @@ bool BpfSource::open_and_attach(const Config& config, std::string* error) {
 	if (!attach_all(error)) {
 		return false;
 	}
+	// Attached only while something is recorded (select_syscalls).
+	recorder_ = std::make_unique<SyscallRecorder>(
+	    SyscallRecorder::Programs{skel_->progs.procsql_sc_enter, skel_->progs.procsql_sc_mkdir,
+	                              skel_->progs.procsql_sc_exec, skel_->maps.procsql_sc_filter,
+	                              skel_->maps.procsql_sc_watch, skel_->maps.procsql_sc_usage},
+	    *stores_.containers, clock_, int64_t(config.container_grace_s) * 1000000000);
 	seed_exe_memos();
 	const int ring_fd = bpf_map__fd(skel_->maps.procsql_events);
 	if (!ring_.open(ring_fd, bpf_map__max_entries(skel_->maps.procsql_events), error)) {
@@ -374,6 +390,9 @@ bool BpfSource::attach_all(std::string* error) {
 		}
 		const std::string section = bpf_program__section_name(prog);
 		const std::string name = bpf_program__name(prog);
+		if (name.compare(0, 11, "procsql_sc_") == 0) {
+			continue; // syscall_usage's: attached while recording (SyscallRecorder)
+		}
 		const bool optional = section.compare(0, 12, "tp/syscalls/") == 0;
 		bpf_link* link = bpf_program__attach(prog);
 		if (!link) {
@@ -415,6 +434,7 @@ BpfSource::~BpfSource() {
 		}
 		thread_.join();
 	}
+	recorder_.reset(); // its programs detached before the object goes
 	// Detach before freeing the ring buffer so no record arrives half-way.
 	for (bpf_link* link : links_) {
 		bpf_link__destroy(link);
@@ -439,9 +459,14 @@ BpfSource::~BpfSource() {
 
 namespace {
 constexpr int kPollMs = 100;
+constexpr int kDecidingPollMs = 10;
 } // namespace
 
 void BpfSource::abandon_after_fork() {
+	if (recorder_) {
+		recorder_->detach_for_fork();
+		(void)recorder_.release(); // the parent's links and maps
+	}
 	for (bpf_link* link : links_) {
 		close(bpf_link__fd(link));
 	}
@@ -468,7 +493,9 @@ void BpfSource::run() {
 		epoll_event events[2];
 		// The kernel wakes us only when a quarter of the ring waits; the
 		// timeout keeps the stores fresh in between.
-		const int n = epoll_wait(epoll_fd_, events, 2, kPollMs);
+		// While syscall_usage has cgroups to decide, sooner: a plain runc
+		// container is named only by runc's state, which goes with it.
+		const int n = epoll_wait(epoll_fd_, events, 2, recorder_ && recorder_->deciding() ? kDecidingPollMs : kPollMs);
 		if (n < 0) {
 			if (errno == EINTR) {
 				continue;
@@ -489,6 +516,17 @@ void BpfSource::drain() {
 	// drain ends however fast producers write (the rest is the next one's).
 	std::lock_guard<std::mutex> lock(consume_mutex_);
 	ring_.consume_until(ring_.producer_pos(), &BpfSource::on_record, this);
+	if (recorder_) {
+		recorder_->tick(); // cgroups made meanwhile are decided, expired counts forgotten
+	}
+}
+
+bool BpfSource::select_syscalls(const SyscallSelection& s, std::string* error) {
+	return recorder_->select(s, error);
+}
+
+bool BpfSource::read_syscall_usage(std::vector<SyscallUsageRow>* out, std::string* error) {
+	return recorder_->read(out, error);
 }
 
 void BpfSource::on_record(void* ctx, const void* data, size_t size) {
@@ -626,8 +664,10 @@ void BpfSource::ingest_cgroup(const void* data, size_t size) {
 	if (ev.op == PROCSQL_CGROUP_MKDIR) {
 		const std::string path(static_cast<const char*>(data) + sizeof(ev), ev.path_len);
 		stores_.containers->on_mkdir(ev.cgroup_id, path, when, (ev.flags & PROCSQL_CGROUP_PATH_AT_LIMIT) != 0);
+		recorder_->on_mkdir(ev.cgroup_id);
 	} else {
 		stores_.containers->on_rmdir(ev.cgroup_id, when);
+		recorder_->on_rmdir(ev.cgroup_id, when);
 	}
 }
 
@@ -689,6 +729,8 @@ BpfSourceStats BpfSource::stats() const {
 		s.failure.lost_ringbuf_full = sum(PROCSQL_CNT_FAIL_RINGBUF_FULL);
 		s.failure.lost_no_scratch = sum(PROCSQL_CNT_FAIL_NO_SCRATCH);
 		s.failure.lost_too_large = sum(PROCSQL_CNT_FAIL_TOO_LARGE);
+		s.syscall_usage_full = sum(PROCSQL_CNT_SC_USAGE_FULL);
+		s.syscall_watch_full = sum(PROCSQL_CNT_SC_WATCH_FULL);
 	}
 	// The kernel counts, per program, the runs it skipped because the program
 	// was already running on that CPU: those events were never seen.
@@ -741,6 +783,11 @@ void BpfSource::append_stats(std::vector<StatRow>* rows, bool read_counters) con
 	integer("process_events.env_truncated", env_truncated_.load(std::memory_order_relaxed));
 	integer("process_events.env_unreadable", env_unreadable_.load(std::memory_order_relaxed));
 	integer("process_events.exe_layer_unknown", exe_layer_unknown_.load(std::memory_order_relaxed));
+	recorder_->append_stats(rows);
+	// Losses: a count not kept (the usage map full: that call is missing
+	// from its container's profile), a new cgroup not watched.
+	integer("syscall_usage.lost_usage_map_full", b.syscall_usage_full);
+	integer("syscall_usage.lost_watch_map_full", b.syscall_watch_full + recorder_->watch_full());
 }
 
 } // namespace procsql

@@ -16,6 +16,7 @@
 #include "lifecycle_event.h"
 #include "process_snapshot.h"
 #include "sources/bpf/bpf_ring_reader.h"
+#include "sources/bpf/syscall_recorder.h"
 #include "sources/source.h"
 
 struct procsql_bpf;
@@ -34,6 +35,8 @@ struct BpfSourceStats {
 	uint64_t process_records_lost = 0; // processes rows the task iterator could not write
 	uint64_t cgroup_paths_cut = 0;     // cgroup paths the kernel gave cut (flagged)
 	uint64_t exit_claims_full = 0;     // exits reported without a claim (could repeat)
+	uint64_t syscall_usage_full = 0;   // syscall counts not kept: the usage map was full
+	uint64_t syscall_watch_full = 0;   // new cgroups not watched: the watch map was full
 };
 
 class BpfSource : public Source {
@@ -62,6 +65,8 @@ public:
 	// The live processes as the kernel's task iterator reports them now
 	// (without argv: see process_snapshot.h). Thread-safe.
 	bool read_processes(std::vector<LiveProcess>* out, std::string* error) override;
+	bool select_syscalls(const SyscallSelection& s, std::string* error) override;
+	bool read_syscall_usage(std::vector<SyscallUsageRow>* out, std::string* error) override;
 	bool uses_bpf_loop() const { return use_loop_; }
 	// sys_enter_execveat is watched: `syscall` is exact, not only for fd-relative execs.
 	bool execveat_hooked() const { return execveat_hooked_; }
@@ -88,6 +93,7 @@ private:
 	    : clock_(clock), stores_(stores), ringbuf_bytes_(config.ringbuf_bytes) {}
 	bool open_and_attach(const Config& config, std::string* error);
 	bool attach_all(std::string* error);
+	bool size_syscall_maps(const Config& config);
 	// mm_at_exit: the exit tracepoint still sees the process's memory (6.16+);
 	// task_storage: the kernel has task storage with its recursion guard.
 	void choose_exit_path(const Config& config, bool mm_at_exit, bool task_storage);
@@ -119,6 +125,7 @@ private:
 	bool mounted_tracefs_ = false; // this collector mounted tracefs: it unmounts it
 	enum class ExitPath { read_at_exit, task_storage, hash };
 	ExitPath exit_path_ = ExitPath::read_at_exit;
+	std::unique_ptr<SyscallRecorder> recorder_; // syscall_usage
 	std::thread thread_;
 	std::string load_log_; // libbpf's warnings while loading and attaching
 	// One consumer at a time: the ring has one consumer position,
