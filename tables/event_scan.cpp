@@ -273,23 +273,45 @@ int plan_event_scan(sqlite3_index_info* info, const EventColumns& columns, TextC
 	return SQLITE_OK;
 }
 
-int scan_filter_from_args(const char* idx_str, int argc, sqlite3_value** argv, ScanFilter* out) {
-	ScanFilter f;
-	IntRange eid, time_ns;
+std::vector<std::string> pushed_terms(const char* idx_str) {
+	std::vector<std::string> out;
 	// The terms end where " read=" begins.
 	std::string terms = idx_str ? idx_str : "";
 	const size_t read = terms.find(" read=");
 	if (read != std::string::npos) {
 		terms.resize(read);
 	}
-	int arg = 0;
 	size_t pos = 0;
-	while (pos < terms.size() && arg < argc) {
+	while (pos < terms.size()) {
 		size_t comma = terms.find(',', pos);
 		if (comma == std::string::npos) comma = terms.size();
-		const std::string token = terms.substr(pos, comma - pos);
+		out.push_back(terms.substr(pos, comma - pos));
 		pos = comma + 1;
-		sqlite3_value* v = argv[arg++];
+	}
+	return out;
+}
+
+int text_filters_from_args(const char* idx_str, int argc, sqlite3_value** argv, sqlite3* db,
+                           std::vector<TextFilter>* out) {
+	const std::vector<std::string> terms = pushed_terms(idx_str);
+	for (size_t i = 0; i < terms.size() && i < size_t(argc); i++) {
+		TextFilter f;
+		int rc = SQLITE_OK;
+		if (text_filter_from_arg(terms[i], argv[i], db, &f, &rc)) {
+			if (rc != SQLITE_OK) return rc;
+			out->push_back(std::move(f));
+		}
+	}
+	return SQLITE_OK;
+}
+
+int scan_filter_from_args(const char* idx_str, int argc, sqlite3_value** argv, ScanFilter* out) {
+	ScanFilter f;
+	IntRange eid, time_ns;
+	const std::vector<std::string> terms = pushed_terms(idx_str);
+	for (size_t i = 0; i < terms.size() && i < size_t(argc); i++) {
+		const std::string& token = terms[i];
+		sqlite3_value* v = argv[i];
 		if (token == "limit") {
 			f.limit = sqlite3_value_int64(v);
 		} else if (token == "offset") {

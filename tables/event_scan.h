@@ -34,6 +34,7 @@
 
 #include "sqlite_api.h"
 #include "store/event_store.h"
+#include "text_filter.h"
 #include "text.h"
 
 namespace procsql {
@@ -90,6 +91,15 @@ struct ScanFilter {
 // xBestIndex for an event table.
 int plan_event_scan(sqlite3_index_info* info, const EventColumns& columns, TextColumns text_columns,
                     uint64_t retained_rows, const std::string& idx_suffix);
+
+// The pushed terms of an idxStr, in xFilter's argument order (what comes
+// before " read=").
+std::vector<std::string> pushed_terms(const char* idx_str);
+
+// xFilter: every text filter (text_filter.h) of idxStr and its arguments.
+// Returns an SQLite result code (an IN list can fail to read).
+int text_filters_from_args(const char* idx_str, int argc, sqlite3_value** argv, sqlite3* db,
+                           std::vector<TextFilter>* out);
 
 // xFilter: decodes idxStr and the arguments, with SQLite's comparison rules
 // for values that are not integers (3.5, '7', 'abc', NULL). Returns an SQLite

@@ -158,28 +158,4 @@ bool text_filter_from_arg(const std::string& token, sqlite3_value* arg, sqlite3*
 	return true;
 }
 
-int text_filters_from_args(const char* idx_str, int argc, sqlite3_value** argv, sqlite3* db,
-                           std::vector<TextFilter>* out) {
-	std::string terms = idx_str ? idx_str : "";
-	const size_t read = terms.find(" read=");
-	if (read != std::string::npos) {
-		terms.resize(read);
-	}
-	int arg = 0;
-	size_t pos = 0;
-	while (pos < terms.size() && arg < argc) {
-		size_t comma = terms.find(',', pos);
-		if (comma == std::string::npos) comma = terms.size();
-		const std::string token = terms.substr(pos, comma - pos);
-		pos = comma + 1;
-		TextFilter f;
-		int rc = SQLITE_OK;
-		if (text_filter_from_arg(token, argv[arg++], db, &f, &rc)) {
-			if (rc != SQLITE_OK) return rc;
-			out->push_back(std::move(f));
-		}
-	}
-	return SQLITE_OK;
-}
-
 } // namespace procsql

@@ -71,9 +71,5 @@ std::string text_token(int column, unsigned char op, bool in_list);
 // IN list cannot be read.
 bool text_filter_from_arg(const std::string& token, sqlite3_value* arg, sqlite3* db, TextFilter* out, int* rc);
 
-// Every text filter of an idxStr (see event_scan.h) and its arguments.
-// Returns an SQLite result code.
-int text_filters_from_args(const char* idx_str, int argc, sqlite3_value** argv, sqlite3* db,
-                           std::vector<TextFilter>* out);
 
 } // namespace procsql
