@@ -197,12 +197,11 @@ public:
 		}
 	}
 
-	static bool text_filters_keep(Cursor* c) { return filters_keep(c, c->text_filters, c->scan.eid()); }
-
-	static bool filters_keep(Cursor* c, const std::vector<TextFilter>& filters, uint64_t eid) {
-		for (const TextFilter& f : filters) {
+	static bool text_filters_keep(Cursor* c) {
+		for (const TextFilter& f : c->text_filters) {
 			ColumnOut out(&c->text);
-			Traits::column(ColumnContext<Row, N>{eid, c->scan.row(), c->strings, c->scratch}, out, f.column);
+			Traits::column(ColumnContext<Row, N>{c->scan.eid(), c->scan.row(), c->strings, c->scratch}, out,
+			               f.column);
 			if (!f.may_match(out.captured(), out.captured_size())) {
 				return false;
 			}

@@ -334,45 +334,11 @@ public:
 	// `not_yet` means eid >= next_eid(); an eid below a next_eid() value this
 	// thread has already read is never reported not_yet, only ok or gone.
 	ReadStatus read(uint64_t eid, Fixed* row, const std::array<std::string*, NStrings>& strings) const {
-		// Everything is decided by the slot's seq; the header's hot words are
-		// not touched here (only arena_reserve, once, after the copy), so a
-		// scan does not keep pulling the line the writer stores to on every
-		// append.
-		if (eid == 0) {
-			return ReadStatus::gone;
-		}
-		if (eid >> 63 != 0) {
-			return ReadStatus::not_yet; // never reached; keeps 2 * eid from wrapping
-		}
-		const Word* s = slot(eid);
-		// Acquire pairs with the writer's final release of seq: seeing 2*eid
-		// means every word of row eid (slot and arena) is visible. A caller
-		// that learned `eid < next_eid()` (an acquire load) before calling
-		// cannot see an older seq here, so it never gets a false not_yet.
-		const uint64_t seq = s[kSeqWord].load(std::memory_order_acquire);
-		if (seq != 2 * eid) {
-			// Below 2*eid-1: the slot still holds an older row; 2*eid-1: row
-			// eid is being written; above 2*eid: a later row took the slot.
-			return seq < 2 * eid ? ReadStatus::not_yet : ReadStatus::gone;
-		}
-		if (row != nullptr) {
-			auto* dst = reinterpret_cast<unsigned char*>(row);
-			for (uint64_t i = 0; i < kFixedWords; i++) {
-				const uint64_t w = s[kFixedWord + i].load(kCopyLoad);
-				std::memcpy(dst + 8 * i, &w, 8);
-			}
-		}
-		const uint64_t pos = s[kPosWord].load(kCopyLoad);
-		std::array<uint64_t, kLengthWords + 1> lens {};
-		for (uint64_t i = 0; i < kLengthWords; i++) {
-			lens[i] = s[kLenWord + i].load(kCopyLoad);
-		}
-		// Seqlock check: if any word above came from a later row, this thread
-		// synchronised with that row's release store, which follows its odd
-		// seq store, so the seq load below cannot still return `seq`. (The
-		// acquire loads above also keep this load from moving before them.)
-		if (s[kSeqWord].load(std::memory_order_relaxed) != seq) {
-			return ReadStatus::gone;
+		uint64_t pos = 0;
+		Lengths lens {};
+		const ReadStatus st = read_slot(eid, row, &pos, &lens);
+		if (st != ReadStatus::ok) {
+			return st;
 		}
 		// pos and lens are now known to belong to row eid. They are still not
 		// trusted as sizes: a writer never stores a payload above half the
@@ -390,18 +356,15 @@ public:
 		for (size_t i = 0; i < NStrings; i++) {
 			const uint64_t len = length_of(lens.data(), i);
 			if (strings[i] != nullptr) {
-				read_arena(p, len, strings[i]);
+				strings[i]->resize(len);
+				copy_arena(p, len, &(*strings[i])[0]);
 			}
 			p += pad8(len);
 		}
-		// Arena check: same argument with arena_reserve, which the writer
-		// stores before overwriting any byte. Done even when no string was
-		// copied, so `ok` always means "retained at the end of the copy",
-		// never "evicted by the arena but its slot not yet reused".
-		if (header().arena_reserve.load(std::memory_order_relaxed) - pos > arena_bytes_) {
-			return ReadStatus::gone;
-		}
-		return ReadStatus::ok;
+		// Arena check, done even when no string was copied, so `ok` always
+		// means "retained at the end of the copy", never "evicted by the
+		// arena but its slot not yet reused".
+		return lapped(pos) ? ReadStatus::gone : ReadStatus::ok;
 	}
 
 	// Copies string i of row eid into buf (at most cap bytes) and sets *len.
@@ -410,20 +373,9 @@ public:
 	// lapped while copied, or its string is longer than cap): a caller that
 	// uses this to skip rows must then read the row to find out.
 	bool peek_string(uint64_t eid, size_t i, char* buf, size_t cap, size_t* len) const {
-		if (eid == 0 || eid >> 63 != 0 || i >= NStrings) {
-			return false;
-		}
-		const Word* s = slot(eid);
-		const uint64_t seq = s[kSeqWord].load(std::memory_order_acquire);
-		if (seq != 2 * eid) {
-			return false;
-		}
-		const uint64_t pos = s[kPosWord].load(kCopyLoad);
-		std::array<uint64_t, kLengthWords + 1> lens {};
-		for (uint64_t w = 0; w < kLengthWords; w++) {
-			lens[w] = s[kLenWord + w].load(kCopyLoad);
-		}
-		if (s[kSeqWord].load(std::memory_order_relaxed) != seq) {
+		uint64_t pos = 0;
+		Lengths lens {};
+		if (i >= NStrings || read_slot(eid, nullptr, &pos, &lens) != ReadStatus::ok) {
 			return false;
 		}
 		uint64_t p = pos;
@@ -434,15 +386,8 @@ public:
 		if (n > cap) {
 			return false;
 		}
-		uint64_t idx = (p / 8) % arena_words_;
-		for (uint64_t done = 0; done < n; done += 8) {
-			const uint64_t w = arena_[idx].load(kCopyLoad);
-			std::memcpy(buf + done, &w, n - done < 8 ? n - done : 8);
-			if (++idx == arena_words_) {
-				idx = 0;
-			}
-		}
-		if (header().arena_reserve.load(std::memory_order_relaxed) - pos > arena_bytes_) {
+		copy_arena(p, n, buf);
+		if (lapped(pos)) {
 			return false;
 		}
 		*len = size_t(n);
@@ -600,9 +545,63 @@ private:
 	}
 	// Copies `len` bytes from arena position `pos` into `out`. The bytes may be
 	// lapped meanwhile; the caller checks arena_reserve afterwards.
-	void read_arena(uint64_t pos, uint64_t len, std::string* out) const {
-		out->resize(len);
-		char* dst = &(*out)[0];
+	using Lengths = std::array<uint64_t, kLengthWords + 1>;
+
+	// The slot part of a read: row eid's seq, its fixed fields into `row`
+	// (if not null), its arena position and string lengths, all checked to
+	// belong to row eid (ok), or why not (not_yet, gone).
+	ReadStatus read_slot(uint64_t eid, Fixed* row, uint64_t* pos, Lengths* lens) const {
+		// Everything is decided by the slot's seq; the header's hot words are
+		// not touched here (only arena_reserve, once, after the copy), so a
+		// scan does not keep pulling the line the writer stores to on every
+		// append.
+		if (eid == 0) {
+			return ReadStatus::gone;
+		}
+		if (eid >> 63 != 0) {
+			return ReadStatus::not_yet; // never reached; keeps 2 * eid from wrapping
+		}
+		const Word* s = slot(eid);
+		// Acquire pairs with the writer's final release of seq: seeing 2*eid
+		// means every word of row eid (slot and arena) is visible. A caller
+		// that learned `eid < next_eid()` (an acquire load) before calling
+		// cannot see an older seq here, so it never gets a false not_yet.
+		const uint64_t seq = s[kSeqWord].load(std::memory_order_acquire);
+		if (seq != 2 * eid) {
+			// Below 2*eid-1: the slot still holds an older row; 2*eid-1: row
+			// eid is being written; above 2*eid: a later row took the slot.
+			return seq < 2 * eid ? ReadStatus::not_yet : ReadStatus::gone;
+		}
+		if (row != nullptr) {
+			auto* dst = reinterpret_cast<unsigned char*>(row);
+			for (uint64_t i = 0; i < kFixedWords; i++) {
+				const uint64_t w = s[kFixedWord + i].load(kCopyLoad);
+				std::memcpy(dst + 8 * i, &w, 8);
+			}
+		}
+		*pos = s[kPosWord].load(kCopyLoad);
+		for (uint64_t i = 0; i < kLengthWords; i++) {
+			(*lens)[i] = s[kLenWord + i].load(kCopyLoad);
+		}
+		// Seqlock check: if any word above came from a later row, this thread
+		// synchronised with that row's release store, which follows its odd
+		// seq store, so the seq load below cannot still return `seq`. (The
+		// acquire loads above also keep this load from moving before them.)
+		if (s[kSeqWord].load(std::memory_order_relaxed) != seq) {
+			return ReadStatus::gone;
+		}
+		return ReadStatus::ok;
+	}
+
+	// Whether the arena has lapped a payload that starts at `pos`: the same
+	// seqlock argument with arena_reserve, which the writer stores before
+	// overwriting any byte. Checked after a copy.
+	bool lapped(uint64_t pos) const {
+		return header().arena_reserve.load(std::memory_order_relaxed) - pos > arena_bytes_;
+	}
+
+	// Copies len arena bytes from position pos to dst.
+	void copy_arena(uint64_t pos, uint64_t len, char* dst) const {
 		uint64_t idx = (pos / 8) % arena_words_;
 		while (len > 0) {
 			const uint64_t w = arena_[idx].load(kCopyLoad);
