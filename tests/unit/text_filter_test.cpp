@@ -72,7 +72,9 @@ TEST(TextFilter, AgreesWithSqliteMatchers) {
 				// The literal is in every text that matches.
 				const std::string lit = required_literal(p, like);
 				std::string h = t;
-				if (sqlite) EXPECT_TRUE(text::ascii_contains(h.data(), h.size(), lit, like)) << t << " " << p;
+				if (sqlite) {
+					EXPECT_TRUE(text::ascii_contains(h.data(), h.size(), lit, like)) << t << " " << p;
+				}
 			}
 		}
 	}
