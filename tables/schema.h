@@ -148,7 +148,7 @@ struct TableDef {
 	X(parent, integer, "Parent process id (host).")                                                            \
 	X(start_time, integer, "Start of the process, Unix ns: exactly `process_events.start_time`, so `(pid, start_time)` joins the event tables.") \
 	X(path, text, "Executable, as `process_events.path` (NULL for kernel threads).")                          \
-	X(cmdline, text, "Arguments joined by spaces, as `process_events.cmdline` (from `/proc/PID/cmdline`; '' for kernel threads).") \
+	X(cmdline, text, "Arguments joined by spaces, as `process_events.cmdline` (from `/proc/PID/cmdline`; '' for kernel threads and for a process caught in the middle of its exec, whose new arguments are not in place yet).") \
 	X(cwd, text, "Working directory, as `process_events.cwd`.")                                               \
 	X(uid, integer, "Real uid.")                                                                               \
 	X(tty, text, "Controlling terminal like `pts/3`; NULL when there is none.")                                \

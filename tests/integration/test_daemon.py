@@ -61,6 +61,14 @@ def load_only_script():
     return s
 
 
+def read_cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
 def only(tc, rows, what):
     tc.assertEqual(len(rows), 1, "expected exactly one %s, got %r" % (what, rows))
     return rows[0]
@@ -238,7 +246,9 @@ class DaemonTest(ProcsqlTestCase):
             self.addCleanup(p.wait)
             self.addCleanup(p.kill)
             deadline = time.monotonic() + 60
-            while os.path.realpath("/proc/%d/exe" % p.pid) != SLEEP:  # exec'd
+            # exec'd: the kernel switches /proc/PID/exe before it places the new
+            # arguments, so a snapshot taken between the two has an empty cmdline.
+            while os.path.realpath("/proc/%d/exe" % p.pid) != SLEEP or not read_cmdline(p.pid):
                 self.assertLess(time.monotonic(), deadline, "the child never exec'd sleep")
                 time.sleep(0.001)
             rows = c.query("SELECT * FROM processes WHERE pid = ?", (p.pid,))
