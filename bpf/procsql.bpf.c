@@ -45,15 +45,25 @@ static __always_inline void procsql_count(__u32 which)
  * quarter of the ring). Each wakeup is an irq_work, which in a VM costs tens
  * of microseconds, far more than the record itself (measured: an exec record
  * 39 us with a wakeup each time, 5.6 us without). The consumer also drains on
- * a timer, and every query drains first, so nothing waits for the threshold. */
+ * a timer while records come, and every query drains first, so nothing waits
+ * for the threshold. */
 const volatile __u64 wakeup_bytes = 4 * 1024 * 1024;
+
+/* Set by the consumer when a whole poll period brought nothing and it goes to
+ * sleep for long (an idle host then costs no timer wakeups): the next record
+ * wakes it at once and clears this. */
+volatile __u32 consumer_idle;
 
 /* Sends a record; a record the ring cannot take is counted in `full_counter`. */
 static __always_inline void procsql_output(void *data, __u64 size, __u32 full_counter)
 {
-	__u64 flags = bpf_ringbuf_query(&procsql_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
-			      ? BPF_RB_FORCE_WAKEUP
-			      : BPF_RB_NO_WAKEUP;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	if (consumer_idle) {
+		consumer_idle = 0;
+		flags = BPF_RB_FORCE_WAKEUP;
+	} else if (bpf_ringbuf_query(&procsql_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes) {
+		flags = BPF_RB_FORCE_WAKEUP;
+	}
 	if (bpf_ringbuf_output(&procsql_events, data, size, flags) != 0)
 		procsql_count(full_counter);
 }

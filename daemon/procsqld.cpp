@@ -5,11 +5,15 @@
 // Type=notify for systemd (daemon/procsqld.service). SIGTERM or SIGINT stop
 // it cleanly: programs detached, audit rules and settings restored, stores
 // marked stopped (and kept: the next procsqld continues their eids).
+#include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -18,6 +22,7 @@
 #include "collector.h"
 #include "config.h"
 #include "publisher.h"
+#include "record_watch.h"
 #include "sd_notify.h"
 #include "shared_stores.h"
 #include "syscalls/record_control.h"
@@ -28,8 +33,9 @@ namespace {
 using namespace procsql;
 
 constexpr int kHeartbeatSeconds = 5;
-// How often the record/ control directory is looked at (`procsql record`).
-constexpr long kRecordPollMs = 200;
+// How often the record/ control directory is looked at (`procsql record`)
+// when inotify cannot watch it.
+constexpr int kRecordPollMs = 200;
 
 void log_line(const std::string& line) { std::fprintf(stderr, "procsqld: %s\n", line.c_str()); }
 
@@ -146,17 +152,43 @@ int main(int argc, char** argv) {
 	log_line("ready: backend=" + collector->backend_name() + " store_id=" + stores->store_id() +
 	         " state_dir=" + config.state_dir + " version=" + PROCSQL_VERSION);
 
+	// Waits for a stop signal, a change in record/ and the heartbeat's time,
+	// and nothing else: an idle daemon's main thread wakes once per heartbeat.
+	const int signals = signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (signals < 0) {
+		return fail(std::string("signalfd: ") + std::strerror(errno));
+	}
+	RecordWatch watch(record_dir(config.state_dir));
+	if (watch.fd() < 0) {
+		log_line("cannot watch " + record_dir(config.state_dir) + " (inotify: " + std::strerror(errno) +
+		         "): looking at it every " + std::to_string(kRecordPollMs) + " ms");
+	}
 	int sig = 0;
 	int64_t last_beat = BootClock::now_unix_ns();
+	bool first = true; // a change made before the watch began
 	for (;;) {
-		const timespec tick{0, kRecordPollMs * 1000000};
-		sig = sigtimedwait(&stop_signals, nullptr, &tick);
-		if (sig > 0) {
+		const int64_t to_beat_ms =
+		    std::max<int64_t>(0, (last_beat + int64_t(kHeartbeatSeconds) * 1000000000 - BootClock::now_unix_ns()) / 1000000);
+		pollfd fds[2] = {{signals, POLLIN, 0}, {watch.fd(), POLLIN, 0}};
+		const int n = poll(fds, watch.fd() < 0 ? 1 : 2,
+		                   int(watch.fd() < 0 ? std::min<int64_t>(to_beat_ms, kRecordPollMs) : to_beat_ms + 1));
+		if (n < 0 && errno != EINTR) {
+			log_line(std::string("poll: ") + std::strerror(errno));
 			break;
+		}
+		signalfd_siginfo info{};
+		if (n > 0 && (fds[0].revents & POLLIN) && read(signals, &info, sizeof(info)) == ssize_t(sizeof(info))) {
+			sig = int(info.ssi_signo);
+			break;
+		}
+		const bool look = first || watch.fd() < 0 || (n > 0 && (fds[1].revents & POLLIN));
+		first = false;
+		if (watch.fd() >= 0 && look) {
+			watch.consume();
 		}
 		SyscallSelection wanted;
 		std::string why;
-		if (read_record_dir(config.state_dir, &wanted, &why) && wanted != recording) {
+		if (look && read_record_dir(config.state_dir, &wanted, &why) && wanted != recording) {
 			if (collector->select_syscalls(wanted, &why)) {
 				log_line("syscall_usage records: " + (wanted.empty() ? std::string("nothing") : wanted.text()));
 				recording = wanted;
@@ -172,7 +204,8 @@ int main(int argc, char** argv) {
 			last_beat = now;
 		}
 	}
-	log_line(std::string("stopping on ") + strsignal(sig));
+	close(signals);
+	log_line(sig > 0 ? std::string("stopping on ") + strsignal(sig) : std::string("stopping: cannot wait for signals"));
 	sd_notify_send("STOPPING=1", &error);
 	publisher.stop();
 	// One last pass: what happened before the signal is stored, not lost

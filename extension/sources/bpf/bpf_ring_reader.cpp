@@ -58,6 +58,12 @@ void BpfRingReader::close() {
 
 uint64_t BpfRingReader::producer_pos() const { return __atomic_load_n(producer_, __ATOMIC_ACQUIRE); }
 
+bool BpfRingReader::empty() const {
+	// The producer position moves when a record is reserved, before it is
+	// written: a record in flight is not empty.
+	return __atomic_load_n(consumer_, __ATOMIC_ACQUIRE) == producer_pos();
+}
+
 size_t BpfRingReader::consume_until(uint64_t until, RecordFn fn, void* ctx) {
 	uint64_t cons = __atomic_load_n(consumer_, __ATOMIC_ACQUIRE);
 	size_t handed = 0;

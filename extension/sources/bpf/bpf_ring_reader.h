@@ -29,6 +29,9 @@ public:
 	// The kernel's producer position now: a drain's bound.
 	uint64_t producer_pos() const;
 
+	// Nothing reserved or committed waits (a record being written counts).
+	bool empty() const;
+
 	// Hands every committed record below `until` to fn(data, size), in order,
 	// and releases it to the kernel; stops early at a record still being
 	// written after a short wait (it is for the next drain). Returns the

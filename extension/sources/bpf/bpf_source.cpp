@@ -458,8 +458,16 @@ BpfSource::~BpfSource() {
 }
 
 namespace {
+// While records come: the stores stay this fresh (a row is attributed to its
+// container when it is stored, and a container may be gone a moment later).
 constexpr int kPollMs = 100;
+// While syscall_usage has cgroups to decide, sooner: a plain runc container
+// is named only by runc's state, which goes with it.
 constexpr int kDecidingPollMs = 10;
+// After a period with no record: the next record wakes the consumer at once
+// (consumer_idle, procsql.bpf.c). The timeout only bounds the wait of a
+// record whose program read the flag just before the consumer set it.
+constexpr int kIdlePollMs = 1000;
 } // namespace
 
 void BpfSource::abandon_after_fork() {
@@ -489,13 +497,14 @@ void BpfSource::abandon_after_fork() {
 }
 
 void BpfSource::run() {
+	// The kernel wakes this thread when a quarter of the ring waits, or for
+	// the first record after it went idle; otherwise it drains on a timer.
+	bool idle = false;
 	for (;;) {
 		epoll_event events[2];
-		// The kernel wakes us only when a quarter of the ring waits; the
-		// timeout keeps the stores fresh in between.
-		// While syscall_usage has cgroups to decide, sooner: a plain runc
-		// container is named only by runc's state, which goes with it.
-		const int n = epoll_wait(epoll_fd_, events, 2, recorder_ && recorder_->deciding() ? kDecidingPollMs : kPollMs);
+		const bool deciding = recorder_ && recorder_->deciding();
+		const int timeout = deciding ? kDecidingPollMs : idle ? kIdlePollMs : kPollMs;
+		const int n = epoll_wait(epoll_fd_, events, 2, timeout);
 		if (n < 0) {
 			if (errno == EINTR) {
 				continue;
@@ -507,18 +516,42 @@ void BpfSource::run() {
 				return;
 			}
 		}
-		drain();
+		const bool took = drain_counted() > 0;
+		if (took || deciding) {
+			if (idle) {
+				set_consumer_idle(false);
+				idle = false;
+			}
+		} else {
+			// A whole period with nothing: ask the next record to wake us (again:
+			// a query's drain may have taken the record that cleared the flag).
+			// One output before the flag was seen is taken at the next turn.
+			set_consumer_idle(true);
+			idle = ring_.empty();
+			if (!idle) {
+				set_consumer_idle(false);
+			}
+		}
 	}
 }
 
-void BpfSource::drain() {
+void BpfSource::set_consumer_idle(bool idle) {
+	if (skel_->bss) {
+		__atomic_store_n(&skel_->bss->consumer_idle, idle ? 1u : 0u, __ATOMIC_SEQ_CST);
+	}
+}
+
+void BpfSource::drain() { (void)drain_counted(); }
+
+size_t BpfSource::drain_counted() {
 	// Bounded: only what the kernel had produced when the drain began, so a
 	// drain ends however fast producers write (the rest is the next one's).
 	std::lock_guard<std::mutex> lock(consume_mutex_);
-	ring_.consume_until(ring_.producer_pos(), &BpfSource::on_record, this);
+	const size_t took = ring_.consume_until(ring_.producer_pos(), &BpfSource::on_record, this);
 	if (recorder_) {
 		recorder_->tick(); // cgroups made meanwhile are decided, expired counts forgotten
 	}
+	return took;
 }
 
 bool BpfSource::select_syscalls(const SyscallSelection& s, std::string* error) {

@@ -101,6 +101,10 @@ private:
 	// One pass of the task iterator: its records (processes.bpf.h).
 	bool run_task_iterator(std::string* records, std::string* error) const;
 	void run();
+	// drain(), and the records it took.
+	size_t drain_counted();
+	// Tells the BPF programs whether the consumer sleeps for long.
+	void set_consumer_idle(bool idle);
 	static void on_record(void* ctx, const void* data, size_t size);
 	void ingest(const void* data, size_t size);
 	void ingest_exec(const void* data, size_t size);
