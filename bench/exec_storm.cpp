@@ -4,12 +4,19 @@
 //   build/bench/exec_storm --execs N --rounds R [--extension build/procsql]
 //                          [--threads T] [--spawn posix_spawn|vfork|fork]
 //                          [--program /bin/true] [--warmup W]
-//                          [--modes none,bpf,audit,auditd]
+//                          [--modes none,bpf,audit,auditd,auditd-rules]
 //
 // --modes (default none,bpf) lists what each round runs, side by side: none
 // (the baseline), bpf and audit (procsql loaded with PROCSQL_BACKEND set to
 // that), auditd (Debian's auditd running with one execve rule, counting the
-// marker's EXECVE records in its log). Ratios are against none.
+// marker's EXECVE records in its log), auditd-rules (auditd with the rules
+// procsql's audit backend installs, so that both log the same records),
+// bpf-b and audit-b (as bpf and audit, loading --extension-b instead: two
+// builds side by side).
+// Ratios are against none. For procsql and auditd passes it also gives the
+// collector's CPU per exec: this process's CPU from the storm's start to the
+// end of its count query minus what the storm's workers spent spawning
+// (getrusage RUSAGE_SELF and RUSAGE_THREAD), or auditd's utime + stime.
 //
 // Each round runs N short-lived execs of `PROGRAM <round-marker> <i>` spread
 // over T worker threads (default: one per online CPU), each worker doing
@@ -36,6 +43,7 @@
 
 #include <linux/bpf.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -69,6 +77,7 @@ struct Options {
   int64_t execs = 20000;
   int rounds = 5;
   std::string extension = "build/procsql";
+  std::string extension_b;  // --extension-b: the build the bpf-b and audit-b modes load
   unsigned threads = 0;  // 0: one per online CPU
   SpawnMethod spawn = SpawnMethod::kPosixSpawn;
   std::string program = "/bin/true";
@@ -79,10 +88,10 @@ struct Options {
 [[noreturn]] void Usage(const char *msg) {
   if (msg) std::fprintf(stderr, "exec_storm: %s\n", msg);
   std::fprintf(stderr,
-               "usage: exec_storm --execs N --rounds R [--extension PATH]\n"
+               "usage: exec_storm --execs N --rounds R [--extension PATH] [--extension-b PATH]\n"
                "                  [--threads T] [--spawn posix_spawn|vfork|fork]\n"
                "                  [--program PATH] [--warmup W]\n"
-               "                  [--modes none,bpf,audit,auditd]\n");
+               "                  [--modes none,bpf,audit,auditd,auditd-rules,bpf-b,audit-b]\n");
   std::exit(2);
 }
 
@@ -111,6 +120,8 @@ Options ParseArgs(int argc, char **argv) {
       o.rounds = static_cast<int>(ParseInt(value(), "--rounds", 1));
     } else if (a == "--extension") {
       o.extension = value();
+    } else if (a == "--extension-b") {
+      o.extension_b = value();
     } else if (a == "--threads") {
       o.threads = static_cast<unsigned>(ParseInt(value(), "--threads", 0));
     } else if (a == "--program") {
@@ -129,8 +140,11 @@ Options ParseArgs(int argc, char **argv) {
       for (size_t at = 0; at <= v.size();) {
         size_t comma = std::min(v.find(',', at), v.size());
         std::string m = v.substr(at, comma - at);
-        if (m != "none" && m != "bpf" && m != "audit" && m != "auditd")
-          Usage("--modes takes none, bpf, audit and auditd, comma-separated");
+        if (m != "none" && m != "bpf" && m != "audit" && m != "auditd" && m != "auditd-rules" && m != "bpf-b" &&
+            m != "audit-b")
+          Usage("--modes takes none, bpf, audit, auditd, auditd-rules, bpf-b and audit-b, comma-separated");
+        if ((m == "bpf-b" || m == "audit-b") && o.extension_b.empty())
+          Usage("the bpf-b and audit-b modes need --extension-b (give it before --modes)");
         o.modes.push_back(m);
         at = comma + 1;
       }
@@ -192,11 +206,37 @@ struct StormResult {
   int64_t issued = 0;
   int64_t failed = 0;
   double seconds = 0;
+  double worker_cpu = 0;  // the workers' own CPU (spawning and reaping), s
 };
+
+double Seconds(const timeval &t) { return t.tv_sec + t.tv_usec / 1e6; }
+
+double CpuOf(int who) {
+  rusage u{};
+  getrusage(who, &u);
+  return Seconds(u.ru_utime) + Seconds(u.ru_stime);
+}
+
+// utime + stime of a process (every thread), s; 0 when it cannot be read.
+double ProcessCpu(long pid) {
+  FILE *f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (!f) return 0;
+  char buf[2048];
+  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  buf[n] = 0;
+  const char *p = std::strrchr(buf, ')');
+  unsigned long long utime = 0, stime = 0;
+  // After ")": state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime
+  if (!p || std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2)
+    return 0;
+  return static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
+}
 
 // N execs over `threads` workers; wall time from first spawn to last reap.
 StormResult Storm(const Options &o, int64_t n, const std::string &marker) {
   std::atomic<int64_t> failed{0};
+  std::atomic<int64_t> worker_cpu_us{0};
   std::vector<std::thread> workers;
   auto t0 = std::chrono::steady_clock::now();
   for (unsigned t = 0; t < o.threads; t++) {
@@ -207,11 +247,13 @@ StormResult Storm(const Options &o, int64_t n, const std::string &marker) {
       std::string argv0 = o.program.substr(o.program.rfind('/') + 1);
       std::vector<char *> av = {argv0.data(), const_cast<char *>(marker.c_str()), index, nullptr};
       int64_t local_failed = 0;
+      const double c0 = CpuOf(RUSAGE_THREAD);
       for (int64_t i = 0; i < count; i++) {
         std::snprintf(index, sizeof index, "%" PRId64, first + i);
         if (!SpawnAndWait(o.spawn, o.program.c_str(), av.data())) local_failed++;
       }
       failed += local_failed;
+      worker_cpu_us += static_cast<int64_t>((CpuOf(RUSAGE_THREAD) - c0) * 1e6);
     });
   }
   for (auto &w : workers) w.join();
@@ -220,6 +262,7 @@ StormResult Storm(const Options &o, int64_t n, const std::string &marker) {
   r.issued = n;
   r.failed = failed.load();
   r.seconds = std::chrono::duration<double>(t1 - t0).count();
+  r.worker_cpu = worker_cpu_us.load() / 1e6;
   return r;
 }
 
@@ -402,9 +445,53 @@ int64_t CountInAuditLog(const std::string &log, const std::string &marker) {
 }
 
 struct ModeResult {
-  std::vector<double> rates, ratios;
+  std::vector<double> rates, ratios, cpu_us;  // cpu_us: the collector's CPU per exec
   int64_t issued = 0, captured = 0, lost = 0;
 };
+
+// The rules procsql's audit backend installs, as `auditctl -l` lists them
+// (key and all), read while a database with the audit backend is open.
+std::vector<std::string> ProcsqlAuditRules(const std::string &extension);
+
+// The rule with `key` as its key, each word single-quoted for the shell
+// (a field such as `a0&0x10000` holds shell syntax).
+std::string WithKey(std::string rule, const std::string &key) {
+  const size_t at = rule.find(" -F key=");
+  if (at != std::string::npos) rule.erase(at);
+  const size_t k = rule.find(" -k ");
+  if (k != std::string::npos) rule.erase(k);
+  rule += " -k " + key;
+  std::string quoted;
+  for (size_t from = 0; from < rule.size();) {
+    size_t to = std::min(rule.find(' ', from), rule.size());
+    if (to > from) quoted += (quoted.empty() ? "'" : " '") + rule.substr(from, to - from) + "'";
+    from = to + 1;
+  }
+  return quoted;
+}
+
+std::vector<std::string> ProcsqlAuditRules(const std::string &extension) {
+  setenv("PROCSQL_BACKEND", "audit", 1);
+  Db db = Attach(extension);
+  unsetenv("PROCSQL_BACKEND");
+  std::string key;
+  for (const auto &[name, value] : Stats(db.get()))
+    if (name.size() > 9 && name.compare(name.size() - 9, 9, ".rule_key") == 0) key = value;
+  std::vector<std::string> rules;
+  FILE *f = popen("/usr/sbin/auditctl -l 2>/dev/null", "r");
+  if (!f || key.empty()) {
+    if (f) pclose(f);
+    return rules;
+  }
+  char line[4096];
+  while (std::fgets(line, sizeof line, f)) {
+    std::string l(line);
+    while (!l.empty() && (l.back() == '\n' || l.back() == ' ')) l.pop_back();
+    if (l.find("key=" + key) != std::string::npos || l.find("-k " + key) != std::string::npos) rules.push_back(l);
+  }
+  pclose(f);
+  return rules;
+}
 
 }  // namespace
 
@@ -420,7 +507,17 @@ int main(int argc, char **argv) {
               o.execs, o.rounds, o.threads, SpawnName(o.spawn), o.program.c_str(),
               o.extension.c_str(), modes_text.c_str());
   std::fflush(stdout);
-  const bool uses_auditd = std::find(o.modes.begin(), o.modes.end(), "auditd") != o.modes.end();
+  const bool uses_auditd = std::find(o.modes.begin(), o.modes.end(), "auditd") != o.modes.end() ||
+                           std::find(o.modes.begin(), o.modes.end(), "auditd-rules") != o.modes.end();
+  std::vector<std::string> procsql_rules;
+  if (std::find(o.modes.begin(), o.modes.end(), "auditd-rules") != o.modes.end()) {
+    procsql_rules = ProcsqlAuditRules(o.extension);
+    if (procsql_rules.empty()) {
+      std::fprintf(stderr, "exec_storm: could not read the audit backend's rules\n");
+      return 1;
+    }
+    for (const std::string &rule : procsql_rules) std::printf("auditd-rules: %s\n", rule.c_str());
+  }
   if (uses_auditd && AuditPid() != 0) {
     std::fprintf(stderr, "exec_storm: an audit daemon already runs; stop it for the auditd mode\n");
     return 1;
@@ -457,15 +554,20 @@ int main(int argc, char **argv) {
                     round + 1, r.issued, r.failed, r.seconds, rate[mode],
                     foreign > 0 ? "  (NOTE: another process had procsql_ programs loaded)" : "");
         if (foreign > 0) contaminated++;
-      } else if (mode == "auditd") {
+      } else if (mode == "auditd" || mode == "auditd-rules") {
         // auditd switches audit on and may change the backlog: put both back.
         const long enabled = AuditSetting("enabled"), backlog = AuditSetting("backlog_limit");
         char dir_template[] = "/tmp/exec_storm_auditd.XXXXXX";
         const char *dir = mkdtemp(dir_template);
-        if (!dir || !WriteAuditdConfig(dir) ||
-            Run("/usr/sbin/auditctl -a always,exit -F arch=b64 -S execve -k " + rule_key + " >/dev/null") != 0 ||
-            Run(std::string("/usr/sbin/auditd -c ") + dir) != 0) {
-          std::fprintf(stderr, "exec_storm: cannot start auditd with an execve rule\n");
+        bool rules_ok = true;
+        if (mode == "auditd") {
+          rules_ok = Run("/usr/sbin/auditctl -a always,exit -F arch=b64 -S execve -k " + rule_key + " >/dev/null") == 0;
+        } else {
+          for (const std::string &rule : procsql_rules)
+            rules_ok = rules_ok && Run("/usr/sbin/auditctl " + WithKey(rule, rule_key) + " >/dev/null") == 0;
+        }
+        if (!dir || !WriteAuditdConfig(dir) || !rules_ok || Run(std::string("/usr/sbin/auditd -c ") + dir) != 0) {
+          std::fprintf(stderr, "exec_storm: cannot start auditd with its rules\n");
           Run("/usr/sbin/auditctl -D -k " + rule_key + " >/dev/null 2>&1");
           if (dir) Run(std::string("rm -rf ") + dir);
           return 1;
@@ -473,6 +575,8 @@ int main(int argc, char **argv) {
         const std::string log = std::string(dir) + "/audit.log";
         while (AuditPid() == 0) usleep(10000);
         const long lost_before = AuditSetting("lost");
+        const long auditd_pid = AuditPid();
+        const double cpu0 = ProcessCpu(auditd_pid);
         StormResult r = Storm(o, o.execs, marker);
         // auditd writes asynchronously: wait until its count stops growing.
         int64_t captured = 0, last = -1;
@@ -483,6 +587,8 @@ int main(int argc, char **argv) {
           last = captured;
         }
         const int64_t lost = AuditSetting("lost") - lost_before;
+        const double cpu_us = (ProcessCpu(auditd_pid) - cpu0) / r.issued * 1e6;
+        mr.cpu_us.push_back(cpu_us);
         Run("/usr/sbin/auditctl -D -k " + rule_key + " >/dev/null");
         long pid = AuditPid();
         if (pid > 0) kill(static_cast<pid_t>(pid), SIGTERM);
@@ -495,13 +601,15 @@ int main(int argc, char **argv) {
         mr.issued += r.issued;
         mr.captured += captured;
         mr.lost += lost;
-        std::printf("round %d auditd: issued %" PRId64 " failed %" PRId64 " wall %.3f s  %.0f execs/s  logged %" PRId64
-                    " (%.2f%%)  kernel lost +%" PRId64 "\n",
-                    round + 1, r.issued, r.failed, r.seconds, rate[mode], captured, 100.0 * captured / r.issued, lost);
+        std::printf("round %d %s: issued %" PRId64 " failed %" PRId64 " wall %.3f s  %.0f execs/s  logged %" PRId64
+                    " (%.2f%%)  kernel lost +%" PRId64 "  auditd cpu %.1f us/exec\n",
+                    round + 1, mode.c_str(), r.issued, r.failed, r.seconds, rate[mode], captured,
+                    100.0 * captured / r.issued, lost, cpu_us);
       } else {
-        setenv("PROCSQL_BACKEND", mode.c_str(), 1);
+        const bool b = mode.size() > 2 && mode.compare(mode.size() - 2, 2, "-b") == 0;
+        setenv("PROCSQL_BACKEND", b ? mode.substr(0, mode.size() - 2).c_str() : mode.c_str(), 1);
         auto a0 = std::chrono::steady_clock::now();
-        Db db = Attach(o.extension);
+        Db db = Attach(b ? o.extension_b : o.extension);
         auto a1 = std::chrono::steady_clock::now();
         auto before = Stats(db.get());
         int64_t capacity = Stat(before, "process_events.capacity");
@@ -511,10 +619,13 @@ int main(int argc, char **argv) {
                       o.execs, capacity);
           warned_capacity = true;
         }
+        const double self0 = CpuOf(RUSAGE_SELF);
         StormResult r = Storm(o, o.execs, marker);
         auto q0 = std::chrono::steady_clock::now();
         int64_t captured = CountCaptured(db.get(), marker);
         auto q1 = std::chrono::steady_clock::now();
+        const double cpu_us = (CpuOf(RUSAGE_SELF) - self0 - r.worker_cpu) / r.issued * 1e6;
+        mr.cpu_us.push_back(cpu_us);
         auto after = Stats(db.get());
         int64_t lost = Stat(after, "process_events.events_lost_kernel") -
                        Stat(before, "process_events.events_lost_kernel");
@@ -532,9 +643,9 @@ int main(int argc, char **argv) {
         std::printf("round %d %-6s  issued %" PRId64 " failed %" PRId64
                     " wall %.3f s  %.0f execs/s  captured %" PRId64 " (%.2f%%)"
                     "  lost +%" PRId64 "  overwritten +%" PRId64
-                    "  attach %.1f ms  count query %.1f ms  detach %.1f ms\n",
+                    "  attach %.1f ms  count query %.1f ms  detach %.1f ms  collector cpu %.1f us/exec\n",
                     round + 1, (mode + ":").c_str(), r.issued, r.failed, r.seconds, rate[mode], captured,
-                    100.0 * captured / r.issued, lost, overwritten, Ms(a0, a1), Ms(q0, q1), Ms(d0, d1));
+                    100.0 * captured / r.issued, lost, overwritten, Ms(a0, a1), Ms(q0, q1), Ms(d0, d1), cpu_us);
       }
       std::fflush(stdout);
     }
@@ -546,19 +657,21 @@ int main(int argc, char **argv) {
 
   std::printf("\nsummary over %d rounds of %" PRId64 " execs (%u threads, %s):\n", o.rounds, o.execs,
               o.threads, SpawnName(o.spawn));
-  std::printf("  %-7s %10s %10s %10s %8s %12s %10s\n", "mode", "issued", "captured", "capt/iss", "lost",
-              "execs/s med", "ratio");
+  std::printf("  %-12s %10s %10s %10s %8s %12s %10s %14s\n", "mode", "issued", "captured", "capt/iss", "lost",
+              "execs/s med", "ratio", "cpu us/exec");
   for (const auto &m : o.modes) {
     const ModeResult &r = results[m];
     if (m == "none") {
-      std::printf("  %-7s %10s %10s %10s %8s %12.0f %10s\n", m.c_str(), "-", "-", "-", "-", Median(r.rates), "1");
+      std::printf("  %-12s %10s %10s %10s %8s %12.0f %10s %14s\n", m.c_str(), "-", "-", "-", "-", Median(r.rates), "1",
+                  "-");
     } else {
-      std::printf("  %-7s %10" PRId64 " %10" PRId64 " %10.4f %8" PRId64 " %12.0f %10.3f\n", m.c_str(), r.issued,
-                  r.captured, r.issued ? static_cast<double>(r.captured) / r.issued : 0.0, r.lost,
-                  Median(r.rates), Median(r.ratios));
+      std::printf("  %-12s %10" PRId64 " %10" PRId64 " %10.4f %8" PRId64 " %12.0f %10.3f %14.1f\n", m.c_str(),
+                  r.issued, r.captured, r.issued ? static_cast<double>(r.captured) / r.issued : 0.0, r.lost,
+                  Median(r.rates), Median(r.ratios), Median(r.cpu_us));
     }
   }
-  std::printf("  (ratio: execs/s of the mode / execs/s of none, median of per-round ratios)\n");
+  std::printf("  (ratio: execs/s of the mode / execs/s of none, median of per-round ratios;\n"
+              "   cpu: the collector's, or auditd's, CPU per exec, median over rounds)\n");
   if (contaminated)
     std::printf("  NOTE: %d baseline passes ran while another process had procsql_ programs\n"
                 "        loaded: those baselines include a collector's cost\n", contaminated);

@@ -79,19 +79,32 @@ void AuditCorrelator::on_connector_events(const std::vector<ProcEvent>& batch) {
 	}
 	// Then what can wait: the events' own /proc reads come first, while the
 	// processes they name may still be there to read.
+	// A caller read once per batch: these reads all come after the batch's
+	// events, so a second read of one caller would say the same (a spawning
+	// process makes many forks a batch, and eleven reads each).
+	std::vector<std::pair<int32_t, Namespaces>> callers;
 	for (const ProcEvent& ev : batch) {
 		if (ev.kind == ProcEvent::fork && ev.pid == ev.tgid) {
 			// The caller's namespaces after the fork: see PendingFork::caller_ns.
 			for (auto it = forks_.rbegin(); it != forks_.rend(); ++it) {
 				if (it->child_pid == ev.pid && it->parent_tgid == ev.parent_tgid) {
-					it->caller_ns = proc_.namespaces(ev.parent_tgid);
+					auto read = std::find_if(callers.begin(), callers.end(),
+					                         [&](const auto& c) { return c.first == ev.parent_tgid; });
+					if (read == callers.end()) {
+						callers.emplace_back(ev.parent_tgid, proc_.namespaces(ev.parent_tgid));
+						read = callers.end() - 1;
+					}
+					it->caller_ns = read->second;
 					break;
 				}
 			}
 		} else if (ev.kind == ProcEvent::exec) {
 			// The executable and comm, in case the exec's record never comes
-			// (it brings both).
-			if (CachedProcess* c = cache_.find(ev.tgid)) {
+			// (it brings both); not of a process already gone at its exec's read.
+			CachedProcess* c = cache_.find(ev.tgid);
+			const bool gone = c && !c->execs.empty() && c->execs.back().time_ns == mono_to_unix(ev.monotonic_ns) &&
+			                  !c->execs.back().info.alive;
+			if (c && !gone) {
 				c->has_path = proc_.link(ev.tgid, "exe", &c->path) || c->has_path;
 				proc_.comm(ev.tgid, &c->comm);
 			}

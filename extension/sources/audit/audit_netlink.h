@@ -104,6 +104,7 @@ private:
 	int fd_ = -1;
 	int last_errno_ = 0;
 	std::vector<uint8_t> buf_;
+	std::vector<uint8_t> batch_; // read_records' receive area (recvmmsg), sized on first use
 	std::deque<std::pair<uint32_t, std::string>> pending_;
 	uint64_t pending_overruns_ = 0; // ENOBUFS and pending_ overflow seen outside read_records
 };
@@ -124,7 +125,7 @@ public:
 private:
 	explicit AuditMulticast(int fd);
 	int fd_ = -1;
-	std::vector<uint8_t> buf_;
+	std::vector<uint8_t> batch_; // read_records' receive area (recvmmsg), sized on first use
 };
 
 // Calls on_record(type, text) for each audit record in one datagram read from

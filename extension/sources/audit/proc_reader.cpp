@@ -15,13 +15,23 @@ namespace procsql {
 
 namespace {
 
+bool read_small_fd(int fd, std::string* out);
+
 // Reads a small /proc file whole (they are generated at read: one read is
 // not always enough).
 bool read_small(const std::string& path, std::string* out) {
 	const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		return false;
-	}
+	return fd >= 0 && read_small_fd(fd, out);
+}
+
+// The same, of `name` in a process's directory (one path walk for them all).
+bool read_small_at(int dirfd, const char* name, std::string* out) {
+	const int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	return fd >= 0 && read_small_fd(fd, out);
+}
+
+// Reads and closes fd.
+bool read_small_fd(int fd, std::string* out) {
 	out->clear();
 	char buf[4096];
 	for (;;) {
@@ -147,66 +157,6 @@ ProcReader::ProcReader(std::string cgroup2_root, std::string proc_root)
     : cgroup2_root_(std::move(cgroup2_root)), proc_root_(std::move(proc_root)),
       ticks_per_second_(sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100) {}
 
-// The parts are read in the order the audit source needs them most from a
-// process that may be ending as it is read (cgroup for container
-// attribution, then NSpid, then stat, then the namespaces, which an exiting
-// process loses first); each is known on its own.
-ProcInfo ProcReader::read(int32_t pid) const {
-	ProcInfo info;
-	const std::string dir = proc_root_ + "/" + std::to_string(pid);
-	std::string text;
-	int64_t v = 0;
-
-	// cgroup v2: the "0::" line.
-	if (!cgroup2_root_.empty() && read_small(dir + "/cgroup", &text)) {
-		size_t at = 0;
-		while (at < text.size()) {
-			const size_t nl = text.find('\n', at);
-			const std::string line = text.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
-			if (line.rfind("0::", 0) == 0) {
-				info.cgroup_path = line.substr(3);
-				struct stat st {};
-				// A cgroup removed meanwhile reads "/path (deleted)": no id then.
-				if (stat((cgroup2_root_ + info.cgroup_path).c_str(), &st) == 0) {
-					info.cgroup_id = st.st_ino;
-					info.has_cgroup = true;
-				}
-				break;
-			}
-			if (nl == std::string::npos) {
-				break;
-			}
-			at = nl + 1;
-		}
-	}
-
-	if (read_small(dir + "/status", &text)) {
-		parse_proc_status(text, &info);
-	}
-
-	std::vector<std::string> f;
-	// Field numbers are those of proc(5); f[0] is field 3 (state).
-	if (read_small(dir + "/stat", &text) && stat_fields(text, &f) && f.size() >= 20) {
-		if (parse_int64(f[1], &v)) {
-			info.parent = int32_t(v);
-		}
-		if (parse_int64(f[4], &v)) {
-			info.tty_nr = uint32_t(v);
-		}
-		if (parse_int64(f[19], &v)) {
-			info.start_ticks = uint64_t(v);
-		}
-		info.alive = true;
-	}
-
-	const Namespaces n = namespaces(pid);
-	info.ns = n.ns;
-	info.pid_for_children = n.pid_for_children;
-	info.time_for_children = n.time_for_children;
-	info.has_namespaces = n.known;
-	return info;
-}
-
 // The inode number of a namespace link as readlink shows it ("net:[4026531840]"):
 // the same number stat gives, without making the kernel open the namespace
 // (stat follows the link to an nsfs inode, several times slower, and the
@@ -231,11 +181,9 @@ static uint32_t ns_inode_at(int dirfd, const char* name) {
 	return uint32_t(v);
 }
 
-Namespaces ProcReader::namespaces(int32_t pid, int32_t tid) const {
+// The links of an ns directory (closes fd; -1: unknown).
+static Namespaces namespaces_at(int fd) {
 	Namespaces n;
-	const std::string dir = proc_root_ + "/" + std::to_string(pid) +
-	                        (tid != 0 ? "/task/" + std::to_string(tid) : std::string()) + "/ns";
-	const int fd = open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		return n;
 	}
@@ -247,6 +195,79 @@ Namespaces ProcReader::namespaces(int32_t pid, int32_t tid) const {
 	n.time_for_children = ns_inode_at(fd, "time_for_children");
 	close(fd);
 	return n;
+}
+
+// The parts are read in the order the audit source needs them most from a
+// process that may be ending as it is read (cgroup for container
+// attribution, then NSpid, then stat, then the namespaces, which an exiting
+// process loses first); each is known on its own.
+ProcInfo ProcReader::read(int32_t pid) const {
+	ProcInfo info;
+	// Most processes the audit source reads are short-lived, and many are
+	// gone by now: one failed open says so for every part.
+	const int dir = open((proc_root_ + "/" + std::to_string(pid)).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0) {
+		return info;
+	}
+	std::string text;
+	int64_t v = 0;
+
+	// cgroup v2: the "0::" line.
+	if (!cgroup2_root_.empty() && read_small_at(dir, "cgroup", &text)) {
+		size_t at = 0;
+		while (at < text.size()) {
+			const size_t nl = text.find('\n', at);
+			const std::string line = text.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
+			if (line.rfind("0::", 0) == 0) {
+				info.cgroup_path = line.substr(3);
+				struct stat st {};
+				// A cgroup removed meanwhile reads "/path (deleted)": no id then.
+				if (stat((cgroup2_root_ + info.cgroup_path).c_str(), &st) == 0) {
+					info.cgroup_id = st.st_ino;
+					info.has_cgroup = true;
+				}
+				break;
+			}
+			if (nl == std::string::npos) {
+				break;
+			}
+			at = nl + 1;
+		}
+	}
+
+	if (read_small_at(dir, "status", &text)) {
+		parse_proc_status(text, &info);
+	}
+
+	std::vector<std::string> f;
+	// Field numbers are those of proc(5); f[0] is field 3 (state).
+	if (read_small_at(dir, "stat", &text) && stat_fields(text, &f) && f.size() >= 20) {
+		if (parse_int64(f[1], &v)) {
+			info.parent = int32_t(v);
+		}
+		if (parse_int64(f[4], &v)) {
+			info.tty_nr = uint32_t(v);
+		}
+		if (parse_int64(f[19], &v)) {
+			info.start_ticks = uint64_t(v);
+		}
+		info.alive = true;
+	}
+
+	const int ns_dir = openat(dir, "ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	close(dir);
+	const Namespaces n = namespaces_at(ns_dir);
+	info.ns = n.ns;
+	info.pid_for_children = n.pid_for_children;
+	info.time_for_children = n.time_for_children;
+	info.has_namespaces = n.known;
+	return info;
+}
+
+Namespaces ProcReader::namespaces(int32_t pid, int32_t tid) const {
+	const std::string dir = proc_root_ + "/" + std::to_string(pid) +
+	                        (tid != 0 ? "/task/" + std::to_string(tid) : std::string()) + "/ns";
+	return namespaces_at(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
 }
 
 bool ProcReader::start_ticks(int32_t pid, uint64_t* out) const {
