@@ -25,15 +25,28 @@ failed=()
 phase() { printf '\n==== %s\n' "$*"; }
 
 tsan_tests=(ring_test sql_concurrency_test sql_pushdown_test collector_threads_test attach_threads_test store_files_test)
+# One after the other, each leaving build-logs/NAME.done (and NAME in
+# build-logs/failed when it failed): ASan's tests start as soon as their
+# build is done, while TSan's build goes on.
 sanitizer_builds() {
   PROCSQL_BUILD_DIR=build-asan scripts/build.sh -DPROCSQL_SANITIZE=address -DPROCSQL_BUILD_BENCH=OFF \
     >build-logs/asan.log 2>&1 || echo asan >>build-logs/failed
+  touch build-logs/asan.done
   { cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROCSQL_SANITIZE=thread -DPROCSQL_BUILD_BENCH=OFF &&
     cmake --build build-tsan -j"$(nproc)" --target "${tsan_tests[@]}"; } \
     >build-logs/tsan.log 2>&1 || echo tsan >>build-logs/failed
+  touch build-logs/tsan.done
 }
-# build_ok NAME: the background build NAME succeeded; its log when it did not.
+# build_ok NAME: waits for the background build NAME; true when it
+# succeeded, its whole log when it did not.
 build_ok() {
+  while [ ! -e "build-logs/$1.done" ] && { [ -z "$builds_pid" ] || kill -0 "$builds_pid" 2>/dev/null; }; do
+    sleep 1
+  done
+  if [ ! -e "build-logs/$1.done" ]; then
+    echo "the $1 build ended unfinished:" && cat "build-logs/$1.log"
+    return 1
+  fi
   if grep -qx "$1" build-logs/failed 2>/dev/null; then
     cat "build-logs/$1.log"
     return 1
@@ -53,7 +66,6 @@ else
   failed+=("build")
   sanitizer_builds
 fi
-[ -z "$builds_pid" ] || wait "$builds_pid"
 
 phase "AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"
 if build_ok asan; then
@@ -78,6 +90,8 @@ if build_ok tsan; then
 else
   failed+=("tsan build")
 fi
+
+[ -z "$builds_pid" ] || wait "$builds_pid"
 
 phase "the Debian package: build, install, query, purge (build/)"
 if [ -f build/CMakeCache.txt ]; then
