@@ -194,6 +194,23 @@ def marker():
     return "pqm" + uuid.uuid4().hex
 
 
+def wait_exec_done(tc, pid, path, timeout_s=60.0):
+    """Waits until process pid runs `path` with its new arguments in place:
+    the kernel switches /proc/PID/exe before it places argv, so a snapshot
+    taken in between reads an empty cmdline."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                args = f.read()
+            if os.path.realpath("/proc/%d/exe" % pid) == path and args:
+                return
+        except OSError:
+            pass
+        tc.assertLess(time.monotonic(), deadline, "pid %d never exec'd %s" % (pid, path))
+        time.sleep(0.001)
+
+
 def sql_str(s):
     """Quote a Python str as an SQL string literal."""
     return "'" + s.replace("'", "''") + "'"

@@ -34,7 +34,7 @@ from daemon_harness import (CB_DAEMON_VERSION, CB_STATE, CONTROL_FILE, DATA_FILE
                             pid_prog_ids, pid_threads, procsql_version, read_u64, store_mappings, write_at)
 from procsql_test import (AUDIT, BACKEND, SQLITE3, TRUE, ProcsqlTestCase, Script, events_with_marker, marker,
                           procsql_prog_ids, sql_str, stats_dict, stats_query, strip_shell_error_prefix,
-                          wait_progs_gone, write_file)
+                          wait_exec_done, wait_progs_gone, write_file)
 
 SLEEP = os.path.realpath("/usr/bin/sleep")
 WRITER_STOPPED = 2
@@ -59,14 +59,6 @@ def load_only_script():
     s.load()
     s.query("SELECT 1 AS after_load")
     return s
-
-
-def read_cmdline(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read()
-    except OSError:
-        return b""
 
 
 def only(tc, rows, what):
@@ -245,12 +237,7 @@ class DaemonTest(ProcsqlTestCase):
             p = subprocess.Popen([m, "600"], executable=SLEEP, start_new_session=True)
             self.addCleanup(p.wait)
             self.addCleanup(p.kill)
-            deadline = time.monotonic() + 60
-            # exec'd: the kernel switches /proc/PID/exe before it places the new
-            # arguments, so a snapshot taken between the two has an empty cmdline.
-            while os.path.realpath("/proc/%d/exe" % p.pid) != SLEEP or not read_cmdline(p.pid):
-                self.assertLess(time.monotonic(), deadline, "the child never exec'd sleep")
-                time.sleep(0.001)
+            wait_exec_done(self, p.pid, SLEEP)
             rows = c.query("SELECT * FROM processes WHERE pid = ?", (p.pid,))
             proc = only(self, rows, "processes row of %d" % p.pid)
             self.assertEqual((proc["path"], proc["cmdline"], proc["parent"], proc["uid"]),

@@ -28,7 +28,7 @@ import unittest
 
 from container_layouts import clean_procsql_env, docker_container, rows
 from containers import RUNC_ROOT, Container, cgroup2_mount, proc_cgroup_v2, require_runc
-from procsql_test import ProcsqlTestCase, marker, python_connect_and_load, require_tool
+from procsql_test import ProcsqlTestCase, marker, python_connect_and_load, require_tool, wait_exec_done
 
 SLEEP = os.path.realpath("/usr/bin/sleep")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -115,10 +115,7 @@ class ProcessesTest(ProcsqlTestCase):
         cwd = self.tmpdir()
         child = self.sleeper(m, cwd=cwd)
         # The exec is in process_events once the child runs sleep.
-        deadline = time.monotonic() + 30
-        while os.path.realpath("/proc/%d/exe" % child.pid) != SLEEP:
-            self.assertLess(time.monotonic(), deadline, "child never exec'd")
-            time.sleep(0.01)
+        wait_exec_done(self, child.pid, SLEEP)
         own = self.proc_row(conn, os.getpid())
         ch = self.proc_row(conn, child.pid)
         print(json.dumps([own, ch], indent=1))
@@ -193,10 +190,7 @@ class ProcessesTest(ProcsqlTestCase):
     def test_process_started_before_load(self):
         m = marker()
         early = self.sleeper(m)
-        deadline = time.monotonic() + 30
-        while os.path.realpath("/proc/%d/exe" % early.pid) != SLEEP:
-            self.assertLess(time.monotonic(), deadline, "child never exec'd")
-            time.sleep(0.01)
+        wait_exec_done(self, early.pid, SLEEP)
         conn = self.load()
         r = self.proc_row(conn, early.pid)
         print(json.dumps(r, indent=1))
