@@ -4,6 +4,7 @@ and idle.
 
     sudo /usr/bin/python3 bench/daemon_cost.py [--build build] [--execs 20000] [--rounds 6]
                                                [--embedded] [--idle 30] [--state-parent /dev/shm]
+                                               [--backend bpf|audit]
 
 Run from the repository root as root, with no other procsql collector on the
 host: before and after every pass it counts the procsql_exec BPF programs
@@ -124,6 +125,8 @@ class Host:
         self.settings = {}
         if a.execs * 2 > 100000:  # the default capacity must hold a pass and the host's own execs
             self.settings["PROCSQL_CAPACITY"] = a.execs * 2
+        if a.backend:
+            self.settings["PROCSQL_BACKEND"] = a.backend
         self.daemon = h.Daemon(os.path.join(a.build, "procsqld"), parent=a.state_parent, **self.settings)
         self.running = False
         self.starts_ms = []
@@ -229,6 +232,7 @@ def main():
     ap.add_argument("--idle", type=float, default=30.0, help="seconds of the idle measurement")
     ap.add_argument("--warmup", type=int, default=2000)
     ap.add_argument("--state-parent", default="/dev/shm", help="where procsqld's state directory is made")
+    ap.add_argument("--backend", choices=("bpf", "audit"), help="PROCSQL_BACKEND for procsqld and the embedded mode")
     a = ap.parse_args()
     h.require_root()
     modes = ["none", "procsqld"] + (["embedded"] if a.embedded else [])
@@ -244,10 +248,12 @@ def main():
                 marker = "dc%x.%d.%s" % (os.getpid(), r, mode)
                 # Other collectors: procsqld's own programs are not counted (the
                 # embedded mode's process is not alive at either count).
-                before = procsql_exec_programs() - (1 if host.running else 0)
+                own = 1 if host.running and a.backend != "audit" else 0
+                before = procsql_exec_programs() - own
                 x = getattr(host, "pass_" + mode)(marker)
-                after = procsql_exec_programs() - (1 if host.running else 0)
-                x["foreign"] = max(before, after)
+                own = 1 if host.running and a.backend != "audit" else 0
+                after = procsql_exec_programs() - own
+                x["foreign"] = max(0, before, after)
                 res[mode] = x
                 line = "round %d %-9s %6.2f s %7.0f execs/s  storm cpu %6.1f us/exec  system cpu %6.1f us/exec" % (
                     r, mode, x["seconds"], a.execs / x["seconds"], x["storm_cpu"] / a.execs * 1e6,

@@ -128,6 +128,9 @@ public:
 	// After each batch: events without their end, forks and exits that waited
 	// long enough, the cache's expiry.
 	void tick();
+	// Something only time settles waits (an event without its end, a fork or
+	// an exit not yet written): tick() is due within its timeouts.
+	bool waiting() const { return reassembler_.pending() != 0 || !forks_.empty() || !pending_exits_.empty(); }
 	// A batch lost to an exception (counted with the undecodable events).
 	void batch_failed() { undecodable_.fetch_add(1, std::memory_order_relaxed); }
 

@@ -20,7 +20,11 @@ namespace procsql {
 
 namespace {
 
+// The consumer's timeout while the correlator holds what only time settles
+// (its timeouts are counted in these ticks), and while it holds nothing: the
+// sockets wake it for anything new, and the cache's expiry runs once a second.
 constexpr int kPollMs = 100;
+constexpr int kIdlePollMs = 1000;
 // When procsql is the audit daemon, the kernel's backlog is at least this:
 // the default (64) blocks busy processes for up to backlog_wait_time.
 constexpr uint32_t kBacklogLimit = 8192;
@@ -275,9 +279,10 @@ void AuditSource::run() {
 	// A higher priority, not a real-time one: a storm of execs still shares
 	// the CPU with this thread.
 	setpriority(PRIO_PROCESS, id_t(syscall(SYS_gettid)), kConsumerNice);
+	bool waiting = true;
 	for (;;) {
 		epoll_event events[3];
-		const int n = epoll_wait(epoll_fd_, events, 3, kPollMs);
+		const int n = epoll_wait(epoll_fd_, events, 3, waiting ? kPollMs : kIdlePollMs);
 		if (n < 0 && errno != EINTR) {
 			return;
 		}
@@ -288,6 +293,7 @@ void AuditSource::run() {
 		}
 		std::lock_guard<std::mutex> lock(consume_mutex_);
 		consume();
+		waiting = correlator_->waiting();
 	}
 }
 
