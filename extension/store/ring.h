@@ -543,8 +543,7 @@ private:
 			}
 		}
 	}
-	// Copies `len` bytes from arena position `pos` into `out`. The bytes may be
-	// lapped meanwhile; the caller checks arena_reserve afterwards.
+	// A slot's string lengths (read_slot).
 	using Lengths = std::array<uint64_t, kLengthWords + 1>;
 
 	// The slot part of a read: row eid's seq, its fixed fields into `row`
@@ -600,7 +599,8 @@ private:
 		return header().arena_reserve.load(std::memory_order_relaxed) - pos > arena_bytes_;
 	}
 
-	// Copies len arena bytes from position pos to dst.
+	// Copies len arena bytes from position pos to dst. The bytes may be
+	// lapped meanwhile: the caller checks lapped(pos) afterwards.
 	void copy_arena(uint64_t pos, uint64_t len, char* dst) const {
 		uint64_t idx = (pos / 8) % arena_words_;
 		while (len > 0) {

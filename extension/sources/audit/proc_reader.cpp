@@ -15,21 +15,6 @@ namespace procsql {
 
 namespace {
 
-bool read_small_fd(int fd, std::string* out);
-
-// Reads a small /proc file whole (they are generated at read: one read is
-// not always enough).
-bool read_small(const std::string& path, std::string* out) {
-	const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-	return fd >= 0 && read_small_fd(fd, out);
-}
-
-// The same, of `name` in a process's directory (one path walk for them all).
-bool read_small_at(int dirfd, const char* name, std::string* out) {
-	const int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	return fd >= 0 && read_small_fd(fd, out);
-}
-
 // Reads and closes fd.
 bool read_small_fd(int fd, std::string* out) {
 	out->clear();
@@ -49,6 +34,19 @@ bool read_small_fd(int fd, std::string* out) {
 			return false;
 		}
 	}
+}
+
+// Reads a small /proc file whole (they are generated at read: one read is
+// not always enough).
+bool read_small(const std::string& path, std::string* out) {
+	const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+	return fd >= 0 && read_small_fd(fd, out);
+}
+
+// The same, of `name` in a process's directory (one path walk for them all).
+bool read_small_at(int dirfd, const char* name, std::string* out) {
+	const int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	return fd >= 0 && read_small_fd(fd, out);
 }
 
 bool parse_int64(const std::string& s, int64_t* out) {
