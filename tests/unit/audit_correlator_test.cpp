@@ -5,6 +5,7 @@
 // records that never come, processes gone before /proc could be read.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -18,6 +19,7 @@
 namespace procsql {
 namespace {
 
+constexpr int64_t kUs = 1'000;
 constexpr int64_t kMs = 1'000'000;
 constexpr int64_t kSec = 1'000'000'000;
 // Unix ns the tests start at (audit stamps are whole ms), and the boot time
@@ -44,6 +46,7 @@ struct FakeProc : AuditProcView {
 		std::vector<int32_t> tasks; // empty: the pid alone
 	};
 	std::map<int32_t, Process> procs;
+	mutable std::vector<int32_t> reads; // pids read() found, in order
 
 	// A live process in the host namespaces, started `ticks` after boot.
 	Process& add(int32_t pid, int32_t parent, uint64_t cgroup_id, const std::string& exe, uint64_t ticks = 100) {
@@ -66,9 +69,36 @@ struct FakeProc : AuditProcView {
 		return p;
 	}
 
-	ProcInfo read(int32_t pid) const override {
+	ProcInfo read(int32_t pid, unsigned parts = ProcReader::kAllParts) const override {
 		auto it = procs.find(pid);
-		return it == procs.end() ? ProcInfo{} : it->second.info;
+		if (it == procs.end()) {
+			return ProcInfo{};
+		}
+		reads.push_back(pid);
+		// As ProcReader leaves out a part not asked for.
+		ProcInfo info = it->second.info;
+		if (!(parts & ProcReader::kCgroup)) {
+			info.has_cgroup = false;
+			info.cgroup_id = 0;
+			info.cgroup_path.clear();
+		}
+		if (!(parts & ProcReader::kStatus)) {
+			info.ns_pid = 0;
+			info.uid = 0;
+			info.has_uid = false;
+			info.privileges = ProcPrivileges{};
+		}
+		if (!(parts & ProcReader::kStat)) {
+			info.parent = 0;
+			info.tty_nr = 0;
+			info.start_ticks = 0;
+		}
+		if (!(parts & ProcReader::kNamespaces)) {
+			info.has_namespaces = false;
+			info.ns = {};
+			info.pid_for_children = info.time_for_children = 0;
+		}
+		return info;
 	}
 	Namespaces namespaces(int32_t pid, int32_t) const override { return read(pid).namespaces(); }
 	bool link(int32_t pid, const char* which, std::string* out) const override {
@@ -478,8 +508,11 @@ TEST(AuditCorrelator, RecordThatNeverComes) {
 	EXPECT_EQ(x.row.status, 9u);
 	EXPECT_EQ(x.row.time_ns, exit_ns);
 	EXPECT_EQ(x.row.start_time, fork_ns);
-	EXPECT_EQ(x.strings[kExitPath], "/usr/bin/sleep") << "read from /proc at the connector's exec";
-	EXPECT_EQ(comm_of(x.row.comm), "sleep");
+	// The executable and comm after an exec are its record's: unknown
+	// without it, not the shell's the child ran before.
+	EXPECT_FALSE(x.row.row_flags & kLifecycleHasPath);
+	EXPECT_EQ(x.strings[kExitPath], "");
+	EXPECT_EQ(comm_of(x.row.comm), "");
 	EXPECT_EQ(x.row.cgroup_id, kChildCgroup);
 	EXPECT_TRUE(w.sink.execs.empty());
 
@@ -602,6 +635,116 @@ TEST(AuditCorrelator, ProcessGoneBeforeProcWasRead) {
 	ASSERT_EQ(w.sink.execs.size(), 2u);
 	EXPECT_TRUE(w.sink.execs[1].row.flags & kExecNoStartTime);
 	EXPECT_TRUE(w.sink.execs[1].row.flags & kExecNoProcInfo);
+}
+
+// --- one read for a spawn ------------------------------------------------------
+
+size_t reads_of(const World& w, int32_t pid) {
+	return size_t(std::count(w.proc.reads.begin(), w.proc.reads.end(), pid));
+}
+
+// A child that execs within fork_read_delay_ns of its fork is read once, at
+// its exec; that read stands for the fork's (namespaces, pid in its
+// namespace), and the rows are those of two reads.
+TEST(AuditCorrelatorForkRead, SpawnIsReadOnceAtItsExec) {
+	World w;
+	const int64_t fork_ns = kT0 + 100 * kMs, exec_ns = fork_ns + 300 * kUs;
+	w.proc.add(kChild, kShell, kChildCgroup, "/usr/bin/true");
+	w.clock.now = fork_ns + 10 * kUs;
+	w.connector({fork_event(kChild, kShell, fork_ns)});
+	EXPECT_EQ(reads_of(w, kChild), 0u) << "read at once, not at its exec";
+	EXPECT_TRUE(w.correlator.fork_reads_pending());
+	w.clock.now = exec_ns + 10 * kUs;
+	w.connector({exec_event(kChild, exec_ns)});
+	EXPECT_EQ(reads_of(w, kChild), 1u);
+	w.at(exec_ns + 2 * kMs);
+	EXPECT_FALSE(w.correlator.fork_reads_pending());
+	EXPECT_EQ(reads_of(w, kChild), 1u) << "read again when its delay ran out";
+	w.records(clone_records(kT0 + 100 * kMs, 1, kShell, 1, kChild, "/usr/bin/bash"));
+	w.records(execve_records(kT0 + 100 * kMs, 2, kChild, kShell, "/usr/bin/true"));
+	w.at(kT0 + 110 * kMs);
+	ASSERT_EQ(w.sink.execs.size(), 1u);
+	expect_full_exec_row(w.sink.execs[0], fork_ns, exec_ns);
+	ASSERT_EQ(w.sink.clones.size(), 1u);
+	EXPECT_FALSE(w.sink.clones[0].row.row_flags & kLifecycleNoNamespaces);
+	EXPECT_EQ(w.sink.clones[0].row.new_ns, 0u);
+	EXPECT_EQ(w.correlator.stats().proc_reads_missed, 0u);
+}
+
+// A child that has not exec'd when the delay runs out is read then, and
+// what that read showed is its exit row's.
+TEST(AuditCorrelatorForkRead, ForkWithoutExecIsReadWhenTheDelayRunsOut) {
+	World w;
+	const int64_t fork_ns = kT0 + 100 * kMs;
+	w.proc.add(kChild, kShell, kChildCgroup, "/usr/bin/bash");
+	w.clock.now = fork_ns + 10 * kUs;
+	w.connector({fork_event(kChild, kShell, fork_ns)});
+	w.at(fork_ns + 500 * kUs);
+	EXPECT_EQ(reads_of(w, kChild), 0u);
+	w.at(fork_ns + 10 * kUs + 1 * kMs);
+	EXPECT_EQ(reads_of(w, kChild), 1u);
+	EXPECT_FALSE(w.correlator.fork_reads_pending());
+	w.proc.procs.erase(kChild);
+	w.connector({exit_event(kChild, kT0 + 200 * kMs, 0)});
+	w.records(clone_records(kT0 + 100 * kMs, 1, kShell, 1, kChild, "/usr/bin/bash"));
+	w.at(kT0 + 210 * kMs);
+	ASSERT_EQ(w.sink.exits.size(), 1u);
+	EXPECT_FALSE(w.sink.exits[0].row.row_flags & kLifecycleNoProcInfo);
+	EXPECT_EQ(w.sink.exits[0].row.cgroup_id, kChildCgroup);
+	EXPECT_EQ(w.correlator.stats().proc_reads_missed, 0u);
+}
+
+// A child that ends before its delay runs out is read at its exit, what an
+// ended process still shows (here: all of it, as a zombie's cgroup).
+TEST(AuditCorrelatorForkRead, ChildEndingFirstIsReadAtItsExit) {
+	World w;
+	const int64_t fork_ns = kT0 + 100 * kMs;
+	w.proc.add(kChild, kShell, kChildCgroup, "/usr/bin/bash");
+	w.clock.now = fork_ns + 10 * kUs;
+	w.connector({fork_event(kChild, kShell, fork_ns), exit_event(kChild, fork_ns + 200 * kUs, 0)});
+	EXPECT_EQ(reads_of(w, kChild), 1u);
+	EXPECT_FALSE(w.correlator.fork_reads_pending());
+	w.records(clone_records(kT0 + 100 * kMs, 1, kShell, 1, kChild, "/usr/bin/bash"));
+	w.at(kT0 + 110 * kMs);
+	ASSERT_EQ(w.sink.exits.size(), 1u);
+	EXPECT_EQ(w.sink.exits[0].row.cgroup_id, kChildCgroup);
+}
+
+// The clone's record handled before the delay runs out (a query drains
+// everything at once) makes the read first: the record needs the child's
+// namespaces.
+TEST(AuditCorrelatorForkRead, RecordBeforeTheDelayReadsFirst) {
+	World w;
+	const int64_t fork_ns = kT0 + 100 * kMs;
+	w.proc.add(kChild, kShell, kChildCgroup, "/usr/bin/bash");
+	w.proc.procs[kChild].info.ns[2] = 4026532999; // a new ipc namespace
+	w.clock.now = fork_ns + 10 * kUs;
+	w.connector({fork_event(kChild, kShell, fork_ns)});
+	const std::string s = stamp(kT0 + 100 * kMs, 1);
+	w.records({{kAuditSyscall, s + "arch=c000003e syscall=435 success=yes exit=" + std::to_string(kChild) +
+	                               " a0=7ffd0 a1=58 a2=0 a3=0 items=0 " + ids(kShell, 1) +
+	                               " comm=\"bash\" exe=\"/usr/bin/bash\" key=\"procsql-test\""},
+	           {kAuditEoe, s}});
+	EXPECT_EQ(reads_of(w, kChild), 1u);
+	ASSERT_EQ(w.sink.clones.size(), 1u);
+	EXPECT_EQ(w.sink.clones[0].row.syscall, int32_t(CloneSyscall::clone3));
+	EXPECT_FALSE(w.sink.clones[0].row.row_flags & kLifecycleNoNamespaces);
+	EXPECT_EQ(w.sink.clones[0].row.new_ns, 1u << 2);
+}
+
+// fork_read_delay_ns 0: read at the fork, and again at the exec.
+TEST(AuditCorrelatorForkRead, NoDelayReadsAtTheFork) {
+	AuditCorrelatorOptions options;
+	options.fork_read_delay_ns = 0;
+	World w(options);
+	const int64_t fork_ns = kT0 + 100 * kMs;
+	w.proc.add(kChild, kShell, kChildCgroup, "/usr/bin/true");
+	w.clock.now = fork_ns + 10 * kUs;
+	w.connector({fork_event(kChild, kShell, fork_ns)});
+	EXPECT_EQ(reads_of(w, kChild), 1u);
+	EXPECT_FALSE(w.correlator.fork_reads_pending());
+	w.connector({exec_event(kChild, fork_ns + 300 * kUs)});
+	EXPECT_EQ(reads_of(w, kChild), 2u);
 }
 
 // --- privileges --------------------------------------------------------------

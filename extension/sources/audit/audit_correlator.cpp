@@ -98,16 +98,6 @@ void AuditCorrelator::on_connector_events(const std::vector<ProcEvent>& batch) {
 					break;
 				}
 			}
-		} else if (ev.kind == ProcEvent::exec) {
-			// The executable and comm, in case the exec's record never comes
-			// (it brings both); not of a process already gone at its exec's read.
-			CachedProcess* c = cache_.find(ev.tgid);
-			const bool gone = c && !c->execs.empty() && c->execs.back().time_ns == mono_to_unix(ev.monotonic_ns) &&
-			                  !c->execs.back().info.alive;
-			if (c && !gone) {
-				c->has_path = proc_.link(ev.tgid, "exe", &c->path) || c->has_path;
-				proc_.comm(ev.tgid, &c->comm);
-			}
 		}
 	}
 }
@@ -120,6 +110,7 @@ void AuditCorrelator::tick() {
 		on_event(e);
 	}
 	incomplete_.store(reassembler_.incomplete_events(), std::memory_order_relaxed);
+	read_due_forks(now);
 	flush_unclaimed_forks(now);
 	flush_exits(now);
 	if (now - last_housekeeping_ns_ > 1'000'000'000) {
@@ -181,6 +172,9 @@ void AuditCorrelator::remember_cgroup(const ProcInfo& info, int64_t now_ns) {
 
 CachedProcess* AuditCorrelator::observe(int32_t pid) {
 	if (CachedProcess* c = cache_.find(pid)) {
+		if (c->read_pending) {
+			read_forked(pid);
+		}
 		return c;
 	}
 	// Its fork may be in the connector's queue still, behind what was read.
@@ -188,6 +182,9 @@ CachedProcess* AuditCorrelator::observe(int32_t pid) {
 		read_connector_();
 	}
 	if (CachedProcess* c = cache_.find(pid)) {
+		if (c->read_pending) {
+			read_forked(pid);
+		}
 		return c;
 	}
 	CachedProcess& c = cache_.reset(pid);
@@ -206,6 +203,87 @@ CachedProcess* AuditCorrelator::observe(int32_t pid) {
 	c.parent = c.info.parent;
 	c.ns = c.info.namespaces();
 	return &c;
+}
+
+void AuditCorrelator::read_forked(int32_t pid, const ProcInfo* at_exec) {
+	CachedProcess* c = cache_.find(pid);
+	if (!c || !c->read_pending) {
+		return;
+	}
+	c->read_pending = false;
+	for (auto it = fork_reads_.begin(); it != fork_reads_.end(); ++it) {
+		if (it->pid == pid) {
+			fork_reads_.erase(it); // no wake is due for it any more
+			break;
+		}
+	}
+	// stat says nothing the connector did not (start time, parent).
+	const ProcInfo read = at_exec ? ProcInfo{} : proc_.read(pid, ProcReader::kAllParts & ~ProcReader::kStat);
+	const ProcInfo& info = at_exec ? *at_exec : read;
+	PendingFork* f = nullptr;
+	for (auto it = forks_.rbegin(); it != forks_.rend(); ++it) {
+		if (it->child_pid == pid && !it->thread() && it->time_ns == c->start_time) {
+			f = &*it;
+			break;
+		}
+	}
+	if (!at_exec) {
+		const int64_t now = this->now();
+		c->info = info;
+		c->info_read_ns = now;
+		remember_cgroup(info, now);
+	}
+	if (f) {
+		f->child_ns_pid = info.ns_pid;
+		// The cgroup at the fork, which a read at the exec may no longer be.
+		f->child_has_cgroup = !at_exec && info.has_cgroup;
+		f->child_cgroup_id = f->child_has_cgroup ? info.cgroup_id : 0;
+	}
+	if (!info.has_namespaces) {
+		proc_missed_.fetch_add(1, std::memory_order_relaxed);
+		return;
+	}
+	if (f) {
+		f->ns = info.ns;
+	}
+	c->ns = info.namespaces();
+	// Until the clone record settles them: /proc was read after the fork,
+	// maybe after the child's first unshare or setns too. A kind in which
+	// the child is where its parent's children are born, and so are its
+	// own children, is sure (a namespace the clone made, or the child
+	// entered, would differ; a setns or unshare of a pid or time namespace
+	// changes only the one for children).
+	const CachedProcess* parent = cache_.find(c->parent);
+	for (size_t i = 0; parent && parent->ns.known && i < c->ns.ns.size(); i++) {
+		const uint32_t born_in = parent->ns.for_children(i);
+		if (c->ns.ns[i] != 0 && c->ns.ns[i] == born_in && c->ns.for_children(i) == born_in) {
+			c->ns_unsure &= ~(1u << i);
+		}
+	}
+}
+
+void AuditCorrelator::read_due_forks(int64_t now_ns) {
+	while (!fork_reads_.empty() && now_ns - fork_reads_.front().seen_ns >= options_.fork_read_delay_ns) {
+		const int32_t pid = fork_reads_.front().pid;
+		fork_reads_.pop_front();
+		read_forked(pid); // nothing when its exec read it already
+	}
+}
+
+void AuditCorrelator::read_forks_of(int32_t caller_tgid, int32_t child) {
+	if (fork_reads_.empty()) {
+		return;
+	}
+	std::vector<int32_t> due; // read_forked() takes them off fork_reads_
+	for (const ForkRead& r : fork_reads_) {
+		const CachedProcess* c = cache_.find(r.pid);
+		if (r.pid == child || (c && c->parent == caller_tgid)) {
+			due.push_back(r.pid);
+		}
+	}
+	for (int32_t pid : due) {
+		read_forked(pid);
+	}
 }
 
 // The thread that made a call audit stamped at `stamp_ns`, when the process
@@ -275,35 +353,13 @@ void AuditCorrelator::on_proc_event(const ProcEvent& ev) {
 			c.parent = ev.parent_tgid;
 			c.threads_known = true;
 			c.threads = {ev.pid};
-			c.info = proc_.read(ev.pid);
-			c.info_read_ns = now;
-			remember_cgroup(c.info, now);
-			f.child_ns_pid = c.info.ns_pid;
-			f.child_has_cgroup = c.info.has_cgroup;
-			f.child_cgroup_id = c.info.cgroup_id;
 			// Settled by the clone record (settle_namespaces), from the
 			// parent's even when /proc showed nothing (the child had ended).
 			c.ns_pending = true;
 			c.ns_unsure = 0xffu;
-			if (c.info.has_namespaces) {
-				f.ns = c.info.ns;
-				c.ns = c.info.namespaces();
-				// Until then: /proc was read after the fork, maybe after the
-				// child's first unshare or setns too. A kind in which the child
-				// is where its parent's children are born, and so are its own
-				// children, is sure (a namespace the clone made, or the child
-				// entered, would differ; a setns or unshare of a pid or time
-				// namespace changes only the one for children).
-				const CachedProcess* parent = cache_.find(ev.parent_tgid);
-				for (size_t i = 0; parent && parent->ns.known && i < c.ns.ns.size(); i++) {
-					const uint32_t born_in = parent->ns.for_children(i);
-					if (c.ns.ns[i] != 0 && c.ns.ns[i] == born_in && c.ns.for_children(i) == born_in) {
-						c.ns_unsure &= ~(1u << i);
-					}
-				}
-			} else {
-				proc_missed_.fetch_add(1, std::memory_order_relaxed);
-			}
+			// Read from /proc at once, or at its exec if that comes soon: a
+			// spawned child is then read once, where it is read twice else.
+			c.read_pending = true;
 			// A forked child runs its parent's executable until it execs.
 			if (const CachedProcess* parent = cache_.find(ev.parent_tgid)) {
 				c.has_path = parent->has_path;
@@ -321,6 +377,13 @@ void AuditCorrelator::on_proc_event(const ProcEvent& ev) {
 			forks_.pop_front(); // its row, if any, comes from the audit record alone
 		}
 		forks_.push_back(f);
+		if (!f.thread()) {
+			if (options_.fork_read_delay_ns > 0 && fork_reads_.size() < kMaxPendingForks) {
+				fork_reads_.push_back(ForkRead{f.child_pid, now});
+			} else {
+				read_forked(f.child_pid);
+			}
+		}
 		break;
 	}
 	case ProcEvent::exec: {
@@ -328,7 +391,14 @@ void AuditCorrelator::on_proc_event(const ProcEvent& ev) {
 		if (!c.threads_known || c.threads.size() > 1) {
 			c.last_multi_ns = std::max(c.last_multi_ns, when);
 		}
-		ProcInfo info = proc_.read(ev.tgid);
+		// stat only for what the connector did not tell (a process
+		// procsql did not see start).
+		const bool need_stat = !c.has_start_time || c.parent == 0;
+		ProcInfo info = proc_.read(ev.tgid, need_stat ? ProcReader::kAllParts
+		                                              : ProcReader::kAllParts & ~ProcReader::kStat);
+		if (c.read_pending) {
+			read_forked(ev.tgid, &info);
+		}
 		// The privileges read at an earlier exec still unclaimed are that
 		// exec's only if the read came before this one.
 		for (CachedProcess::Exec& earlier : c.execs) {
@@ -352,6 +422,12 @@ void AuditCorrelator::on_proc_event(const ProcEvent& ev) {
 		c.threads_known = true;
 		c.threads = {ev.tgid};
 		c.last_exec_ns = when;
+		// The executable and comm are the exec record's, which comes after
+		// this (and which an exit row waits for): unknown until then, and
+		// for good if that record is lost, never the image before.
+		c.has_path = false;
+		c.path.clear();
+		c.comm.clear();
 		c.exit_pending = false; // a non-leader thread's exec: the leader's exit was not the process's
 		// What was read before the exec may no longer hold (uid after a
 		// setuid binary, cgroup, tty): see known_cgroup().
@@ -380,6 +456,11 @@ void AuditCorrelator::on_proc_event(const ProcEvent& ev) {
 		break;
 	}
 	case ProcEvent::exit: {
+		if (ev.pid == ev.tgid) {
+			if (CachedProcess* p = cache_.find(ev.tgid); p && p->read_pending) {
+				read_forked(ev.tgid); // what a process that just ended still shows
+			}
+		}
 		CachedProcess* c = cache_.find(ev.tgid);
 		if (c && ev.pid != ev.tgid) {
 			// A thread that exited did not call the execs still unclaimed
@@ -472,7 +553,12 @@ void AuditCorrelator::append_exit(const PendingExit& e) {
 	row.status = e.status;
 	ExitStrings strings{};
 	const CachedProcess empty;
-	const CachedProcess* found = cache_.find(e.pid);
+	CachedProcess* found = cache_.find(e.pid);
+	if (found && found->read_pending) {
+		// Its exit would have read it: the pid may be another process's now.
+		found->read_pending = false;
+		proc_missed_.fetch_add(1, std::memory_order_relaxed);
+	}
 	const CachedProcess& c = found ? *found : empty;
 	if (c.has_start_time) {
 		row.start_time = c.start_time;
@@ -599,6 +685,7 @@ void AuditCorrelator::ingest_exec(AuditDecoded& d) {
 		// is still unclaimed here: the call's record comes after this one.
 		// A clone3 with CLONE_INTO_CGROUP would mislead this, from a process
 		// that ended before /proc could be read at its exec.)
+		read_forks_of(row.pid, 0);
 		for (const PendingFork& f : forks_) {
 			if (f.caller_tgid == row.pid && !f.thread() && f.time_ns >= row.time_ns && f.child_has_cgroup) {
 				has_cgroup = true;
@@ -729,28 +816,42 @@ void AuditCorrelator::ingest_call(AuditDecoded& d) {
 		// in a container); else the caller's oldest unclaimed fork.
 		auto match = forks_.end();
 		int rank = 4;
-		for (auto it = forks_.begin(); it != forks_.end() && rank > 0; ++it) {
-			if (!fits(*it)) {
-				continue;
+		auto find_match = [&] {
+			match = forks_.end();
+			rank = 4;
+			for (auto it = forks_.begin(); it != forks_.end() && rank > 0; ++it) {
+				if (!fits(*it)) {
+					continue;
+				}
+				const bool mine = it->caller_tgid == row.pid;
+				int r = 4;
+				if (mine && it->child_pid == row.result) {
+					r = 0;
+				} else if (!it->thread() && caller->parent != 0 && it->parent_tgid == caller->parent &&
+				           it->child_pid == row.result) {
+					r = 1;
+				} else if (mine && it->child_ns_pid == row.result) {
+					r = 2;
+				} else if (mine) {
+					r = 3;
+				}
+				if (r < rank) {
+					rank = r;
+					match = it;
+				}
 			}
-			const bool mine = it->caller_tgid == row.pid;
-			int r = 4;
-			if (mine && it->child_pid == row.result) {
-				r = 0;
-			} else if (!it->thread() && caller->parent != 0 && it->parent_tgid == caller->parent &&
-			           it->child_pid == row.result) {
-				r = 1;
-			} else if (mine && it->child_ns_pid == row.result) {
-				r = 2;
-			} else if (mine) {
-				r = 3;
-			}
-			if (r < rank) {
-				rank = r;
-				match = it;
-			}
+		};
+		find_match();
+		if (rank >= 2 && fork_reads_pending()) {
+			// Rank 2 needs the children's pids in their namespace, which a
+			// child not read yet (fork_read_delay_ns) does not have.
+			read_forks_of(row.pid, row.result);
+			find_match();
 		}
 		if (match != forks_.end()) {
+			if (!match->thread()) {
+				read_forked(match->child_pid); // its namespaces, before they are used
+			}
 			const PendingFork f = *match;
 			forks_.erase(match);
 			if (f.thread() && !options_.threads) {
@@ -931,6 +1032,7 @@ void AuditCorrelator::flush_unclaimed_forks(int64_t now_ns) {
 
 void AuditCorrelator::append_unclaimed(const PendingFork& f) {
 	if (CachedProcess* child = cache_.find(f.child_tgid); child && !f.thread() && child->start_time == f.time_ns) {
+		read_forked(f.child_tgid);
 		child->ns_pending = false; // no record will settle them: keep what /proc showed
 	}
 	if (f.child_pid != f.child_tgid && !options_.threads) {

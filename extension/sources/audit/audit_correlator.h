@@ -43,7 +43,7 @@ namespace procsql {
 class AuditProcView {
 public:
 	virtual ~AuditProcView() = default;
-	virtual ProcInfo read(int32_t pid) const = 0;
+	virtual ProcInfo read(int32_t pid, unsigned parts = ProcReader::kAllParts) const = 0;
 	virtual Namespaces namespaces(int32_t pid, int32_t tid = 0) const = 0;
 	virtual bool link(int32_t pid, const char* which, std::string* out) const = 0;
 	virtual bool comm(int32_t pid, std::string* out) const = 0;
@@ -86,6 +86,10 @@ struct AuditCorrelatorOptions {
 	bool debug = false;           // PROCSQL_DEBUG: undecodable events on stderr
 	bool connector = true;        // the connector listens: exits come from it, not from exit_group
 	int64_t mono_offset_ns = 0;   // Unix ns - CLOCK_MONOTONIC ns (the connector's timestamps)
+	// A new process is read from /proc at its exec if that comes within
+	// this long of its fork (one read instead of two for a spawn), else
+	// then; 0: at the fork.
+	int64_t fork_read_delay_ns = 1'000'000;
 };
 
 struct AuditCorrelatorStats {
@@ -131,6 +135,9 @@ public:
 	// Something only time settles waits (an event without its end, a fork or
 	// an exit not yet written): tick() is due within its timeouts.
 	bool waiting() const { return reassembler_.pending() != 0 || !forks_.empty() || !pending_exits_.empty(); }
+	// A new process waits for its /proc read (see fork_read_delay_ns):
+	// tick() is due within that delay.
+	bool fork_reads_pending() const { return !fork_reads_.empty(); }
 	// A batch lost to an exception (counted with the undecodable events).
 	void batch_failed() { undecodable_.fetch_add(1, std::memory_order_relaxed); }
 
@@ -169,7 +176,7 @@ private:
 		int64_t seen_ns = 0;        // Unix, when read (for the unclaimed timeout)
 		std::array<uint32_t, 8> ns{}; // the child's namespaces, 0 unknown
 		int32_t child_ns_pid = 0;   // the child's pid in its own namespace, 0 unknown
-		bool child_has_cgroup = false;
+		bool child_has_cgroup = false; // false too when read at its exec (it may have moved since the fork)
 		uint64_t child_cgroup_id = 0; // the child's cgroup when /proc was read at the fork
 		// The caller's namespaces at the fork (a new process's parent): after
 		// its unshare and setns calls whose records arrive while this fork is
@@ -199,6 +206,13 @@ private:
 	void append_unclaimed(const PendingFork& f); // a fork no record claimed: a row of its own
 	void housekeeping(int64_t now_ns);
 	CachedProcess* observe(int32_t pid); // the entry, read from /proc when new
+	// A new process's /proc read, deferred at its fork: made now (at_exec
+	// null), or the read at its exec stands for it.
+	void read_forked(int32_t pid, const ProcInfo* at_exec = nullptr);
+	void read_due_forks(int64_t now_ns);
+	// The deferred reads of the children of `caller_tgid` (and of `child`,
+	// 0 none), before a record of that call is matched to its fork.
+	void read_forks_of(int32_t caller_tgid, int32_t child);
 	int32_t lone_thread(const CachedProcess& c, int64_t stamp_ns) const;
 	bool known_cgroup(const CachedProcess& c, int64_t time_ns, uint64_t* id);
 	void settle_namespaces(const CachedProcess& caller, const PendingFork& f, uint32_t created, bool sure);
@@ -216,6 +230,11 @@ private:
 	ProcessCache cache_;
 	std::deque<PendingFork> forks_;         // in arrival order
 	std::deque<PendingExit> pending_exits_; // reported, row not yet written (see emit_exit)
+	struct ForkRead {
+		int32_t pid;
+		int64_t seen_ns; // Unix, when the connector reported the fork
+	};
+	std::deque<ForkRead> fork_reads_; // new processes not read yet, oldest first
 	std::vector<AuditEvent> done_;
 	int64_t last_housekeeping_ns_ = 0;
 	int64_t last_sweep_ns_ = 0;

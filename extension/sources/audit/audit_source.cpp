@@ -25,6 +25,12 @@ namespace {
 // sockets wake it for anything new, and the cache's expiry runs once a second.
 constexpr int kPollMs = 100;
 constexpr int kIdlePollMs = 1000;
+// After a wake by the audit socket, the next one waits this long: an exec
+// brings about a dozen records, each its own datagram, and a wake for each
+// cost more than their handling (the records wait in the socket, 32 MiB,
+// and a query's drain still reads them at once). The connector still wakes
+// the consumer at once: /proc is read while a new process is there.
+constexpr int kAuditWakeMs = 10;
 // When procsql is the audit daemon, the kernel's backlog is at least this:
 // the default (64) blocks busy processes for up to backlog_wait_time.
 constexpr uint32_t kBacklogLimit = 8192;
@@ -199,13 +205,13 @@ bool AuditSource::open(const std::string& instance_id, std::string* error) {
 		*error = std::string("cannot create the audit consumer's descriptors: ") + std::strerror(errno);
 		return false;
 	}
-	const int fds[] = {stop_fd_, unicast_ ? unicast_->fd() : multicast_->fd(), connector_ ? connector_->fd() : -1};
+	const int fds[] = {stop_fd_, audit_fd(), connector_ ? connector_->fd() : -1};
 	for (int fd : fds) {
 		if (fd < 0) {
 			continue;
 		}
 		epoll_event ev{};
-		ev.events = EPOLLIN;
+		ev.events = EPOLLIN | (fd == audit_fd() ? EPOLLONESHOT : 0u);
 		ev.data.fd = fd;
 		if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
 			*error = std::string("cannot watch the audit sockets: ") + std::strerror(errno);
@@ -280,9 +286,28 @@ void AuditSource::run() {
 	// the CPU with this thread.
 	setpriority(PRIO_PROCESS, id_t(syscall(SYS_gettid)), kConsumerNice);
 	bool waiting = true;
+	// The audit socket wakes the consumer once (EPOLLONESHOT), then is
+	// watched again kAuditWakeMs later (0: watched now).
+	int64_t audit_rearm_ns = 0;
+	bool fork_reads = false;
 	for (;;) {
+		// A new process's /proc read waits for its exec at most a
+		// millisecond (AuditCorrelatorOptions::fork_read_delay_ns).
+		int timeout_ms = fork_reads ? 1 : waiting ? kPollMs : kIdlePollMs;
+		if (audit_rearm_ns != 0) {
+			const int64_t left_ns = audit_rearm_ns - monotonic_ns();
+			if (left_ns <= 0) {
+				epoll_event ev{};
+				ev.events = EPOLLIN | EPOLLONESHOT;
+				ev.data.fd = audit_fd();
+				(void)epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, audit_fd(), &ev);
+				audit_rearm_ns = 0;
+			} else {
+				timeout_ms = std::min<int>(timeout_ms, int((left_ns + 999'999) / 1'000'000));
+			}
+		}
 		epoll_event events[3];
-		const int n = epoll_wait(epoll_fd_, events, 3, waiting ? kPollMs : kIdlePollMs);
+		const int n = epoll_wait(epoll_fd_, events, 3, timeout_ms);
 		if (n < 0 && errno != EINTR) {
 			return;
 		}
@@ -290,10 +315,17 @@ void AuditSource::run() {
 			if (events[i].data.fd == stop_fd_) {
 				return;
 			}
+			if (events[i].data.fd == audit_fd()) {
+				audit_rearm_ns = monotonic_ns() + int64_t(kAuditWakeMs) * 1'000'000;
+			}
+		}
+		if (n == 0 && audit_rearm_ns != 0 && !fork_reads) {
+			continue; // the pause ended: watch the socket again, no read yet
 		}
 		std::lock_guard<std::mutex> lock(consume_mutex_);
 		consume();
 		waiting = correlator_->waiting();
+		fork_reads = correlator_->fork_reads_pending();
 	}
 }
 

@@ -105,7 +105,7 @@ private:
 	class LiveProc : public AuditProcView {
 	public:
 		LiveProc(const std::string& cgroup2_root, const BootClock& clock) : reader_(cgroup2_root), clock_(clock) {}
-		ProcInfo read(int32_t pid) const override { return reader_.read(pid); }
+		ProcInfo read(int32_t pid, unsigned parts) const override { return reader_.read(pid, parts); }
 		Namespaces namespaces(int32_t pid, int32_t tid) const override { return reader_.namespaces(pid, tid); }
 		bool link(int32_t pid, const char* which, std::string* out) const override {
 			return reader_.link(pid, which, out);
@@ -150,6 +150,7 @@ private:
 	void undo_settings();
 	void run();
 	void consume(); // under consume_mutex_
+	int audit_fd() const { return unicast_ ? unicast_->fd() : multicast_->fd(); }
 	void consume_batch();
 	void read_connector(); // under consume_mutex_
 

@@ -187,6 +187,12 @@ static Namespaces namespaces_at(int fd) {
 	}
 	for (size_t i = 0; i < kProcNamespaceFiles.size(); i++) {
 		n.ns[i] = ns_inode_at(fd, kProcNamespaceFiles[i]);
+		if (i == 0 && n.ns[0] == 0) {
+			// Every kernel has mnt: a process that ended meanwhile (its
+			// namespaces go first) has none of the others either.
+			close(fd);
+			return Namespaces{};
+		}
 		n.known = n.known || n.ns[i] != 0;
 	}
 	n.pid_for_children = ns_inode_at(fd, "pid_for_children");
@@ -199,7 +205,7 @@ static Namespaces namespaces_at(int fd) {
 // process that may be ending as it is read (cgroup for container
 // attribution, then NSpid, then stat, then the namespaces, which an exiting
 // process loses first); each is known on its own.
-ProcInfo ProcReader::read(int32_t pid) const {
+ProcInfo ProcReader::read(int32_t pid, unsigned parts) const {
 	ProcInfo info;
 	// Most processes the audit source reads are short-lived, and many are
 	// gone by now: one failed open says so for every part.
@@ -210,8 +216,11 @@ ProcInfo ProcReader::read(int32_t pid) const {
 	std::string text;
 	int64_t v = 0;
 
+	// Without stat, any part read says the process was there.
+	bool read_any = false;
 	// cgroup v2: the "0::" line.
-	if (!cgroup2_root_.empty() && read_small_at(dir, "cgroup", &text)) {
+	if ((parts & kCgroup) && !cgroup2_root_.empty() && read_small_at(dir, "cgroup", &text)) {
+		read_any = true;
 		size_t at = 0;
 		while (at < text.size()) {
 			const size_t nl = text.find('\n', at);
@@ -233,13 +242,16 @@ ProcInfo ProcReader::read(int32_t pid) const {
 		}
 	}
 
-	if (read_small_at(dir, "status", &text)) {
+	if ((parts & kStatus) && read_small_at(dir, "status", &text)) {
+		read_any = true;
 		parse_proc_status(text, &info);
 	}
 
 	std::vector<std::string> f;
 	// Field numbers are those of proc(5); f[0] is field 3 (state).
-	if (read_small_at(dir, "stat", &text) && stat_fields(text, &f) && f.size() >= 20) {
+	if (!(parts & kStat)) {
+		info.alive = read_any;
+	} else if (read_small_at(dir, "stat", &text) && stat_fields(text, &f) && f.size() >= 20) {
 		if (parse_int64(f[1], &v)) {
 			info.parent = int32_t(v);
 		}
@@ -252,9 +264,14 @@ ProcInfo ProcReader::read(int32_t pid) const {
 		info.alive = true;
 	}
 
+	if (!(parts & kNamespaces)) {
+		close(dir);
+		return info;
+	}
 	const int ns_dir = openat(dir, "ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	close(dir);
 	const Namespaces n = namespaces_at(ns_dir);
+	info.alive = info.alive || n.known;
 	info.ns = n.ns;
 	info.pid_for_children = n.pid_for_children;
 	info.time_for_children = n.time_for_children;

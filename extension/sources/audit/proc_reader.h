@@ -41,7 +41,7 @@ struct ProcPrivileges {
 
 struct ProcInfo {
 	// Each part is known on its own (a process may end while it is read).
-	bool alive = false;          // /proc/PID/stat could be read
+	bool alive = false;          // a part could be read (stat, when it was asked for)
 	uint64_t start_ticks = 0;    // field 22 of /proc/PID/stat: clock ticks after boot
 	int32_t parent = 0;
 	uint32_t tty_nr = 0;         // field 7: the controlling terminal's device number, 0 none
@@ -74,9 +74,17 @@ public:
 	// `cgroup2_root`: the cgroup v2 mount (empty: no cgroup ids).
 	explicit ProcReader(std::string cgroup2_root, std::string proc_root = "/proc");
 
-	// stat, cgroup, namespaces, and status (NSpid, uid, privileges) of one
-	// process.
-	ProcInfo read(int32_t pid) const;
+	// The parts of a process read() reads (each a file or, for the
+	// namespaces, a directory of links), all by default. A part left out
+	// stays unknown; `alive` says any part could be read.
+	enum Part : unsigned {
+		kCgroup = 1u << 0,     // cgroup_path, cgroup_id
+		kStatus = 1u << 1,     // ns_pid, uid, privileges
+		kStat = 1u << 2,       // parent, tty_nr, start_ticks
+		kNamespaces = 1u << 3, // ns, pid_for_children, time_for_children
+		kAllParts = kCgroup | kStatus | kStat | kNamespaces,
+	};
+	ProcInfo read(int32_t pid, unsigned parts = kAllParts) const;
 	// The namespaces alone (known false when the process is gone); of one
 	// of its threads when tid is not 0 (namespaces are per thread).
 	Namespaces namespaces(int32_t pid, int32_t tid = 0) const;

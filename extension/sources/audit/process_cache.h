@@ -25,6 +25,7 @@ struct CachedProcess {
 	ProcInfo info;          // as last read while the process was alive
 	int64_t info_read_ns = 0; // Unix ns of that read
 	bool info_before_exec = false; // it exec'd since, and /proc showed nothing then
+	bool read_pending = false; // forked, not read yet (AuditCorrelator::read_forked)
 	bool has_path = false;
 	std::string path;       // executable (from the audit exec record, else /proc/PID/exe)
 	std::string comm;
