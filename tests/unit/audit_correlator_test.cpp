@@ -643,15 +643,22 @@ size_t reads_of(const World& w, int32_t pid) {
 	return size_t(std::count(w.proc.reads.begin(), w.proc.reads.end(), pid));
 }
 
+// The shell's child (running `exe`) forked at the returned time, and the
+// connector's fork read 10 µs later.
+int64_t fork_child(World& w, const std::string& exe) {
+	const int64_t fork_ns = kT0 + 100 * kMs;
+	w.proc.add(kChild, kShell, kChildCgroup, exe);
+	w.clock.now = fork_ns + 10 * kUs;
+	w.connector({fork_event(kChild, kShell, fork_ns)});
+	return fork_ns;
+}
+
 // A child that execs within fork_read_delay_ns of its fork is read once, at
 // its exec; that read stands for the fork's (namespaces, pid in its
 // namespace), and the rows are those of two reads.
 TEST(AuditCorrelatorForkRead, SpawnIsReadOnceAtItsExec) {
 	World w;
-	const int64_t fork_ns = kT0 + 100 * kMs, exec_ns = fork_ns + 300 * kUs;
-	w.proc.add(kChild, kShell, kChildCgroup, "/usr/bin/true");
-	w.clock.now = fork_ns + 10 * kUs;
-	w.connector({fork_event(kChild, kShell, fork_ns)});
+	const int64_t fork_ns = fork_child(w, "/usr/bin/true"), exec_ns = fork_ns + 300 * kUs;
 	EXPECT_EQ(reads_of(w, kChild), 0u) << "read at once, not at its exec";
 	EXPECT_TRUE(w.correlator.fork_reads_pending());
 	w.clock.now = exec_ns + 10 * kUs;
@@ -675,10 +682,7 @@ TEST(AuditCorrelatorForkRead, SpawnIsReadOnceAtItsExec) {
 // what that read showed is its exit row's.
 TEST(AuditCorrelatorForkRead, ForkWithoutExecIsReadWhenTheDelayRunsOut) {
 	World w;
-	const int64_t fork_ns = kT0 + 100 * kMs;
-	w.proc.add(kChild, kShell, kChildCgroup, "/usr/bin/bash");
-	w.clock.now = fork_ns + 10 * kUs;
-	w.connector({fork_event(kChild, kShell, fork_ns)});
+	const int64_t fork_ns = fork_child(w, "/usr/bin/bash");
 	w.at(fork_ns + 500 * kUs);
 	EXPECT_EQ(reads_of(w, kChild), 0u);
 	w.at(fork_ns + 10 * kUs + 1 * kMs);
@@ -698,10 +702,9 @@ TEST(AuditCorrelatorForkRead, ForkWithoutExecIsReadWhenTheDelayRunsOut) {
 // ended process still shows (here: all of it, as a zombie's cgroup).
 TEST(AuditCorrelatorForkRead, ChildEndingFirstIsReadAtItsExit) {
 	World w;
-	const int64_t fork_ns = kT0 + 100 * kMs;
-	w.proc.add(kChild, kShell, kChildCgroup, "/usr/bin/bash");
-	w.clock.now = fork_ns + 10 * kUs;
-	w.connector({fork_event(kChild, kShell, fork_ns), exit_event(kChild, fork_ns + 200 * kUs, 0)});
+	const int64_t fork_ns = fork_child(w, "/usr/bin/bash");
+	EXPECT_EQ(reads_of(w, kChild), 0u);
+	w.connector({exit_event(kChild, fork_ns + 200 * kUs, 0)});
 	EXPECT_EQ(reads_of(w, kChild), 1u);
 	EXPECT_FALSE(w.correlator.fork_reads_pending());
 	w.records(clone_records(kT0 + 100 * kMs, 1, kShell, 1, kChild, "/usr/bin/bash"));
@@ -715,11 +718,8 @@ TEST(AuditCorrelatorForkRead, ChildEndingFirstIsReadAtItsExit) {
 // namespaces.
 TEST(AuditCorrelatorForkRead, RecordBeforeTheDelayReadsFirst) {
 	World w;
-	const int64_t fork_ns = kT0 + 100 * kMs;
-	w.proc.add(kChild, kShell, kChildCgroup, "/usr/bin/bash");
-	w.proc.procs[kChild].info.ns[2] = 4026532999; // a new ipc namespace
-	w.clock.now = fork_ns + 10 * kUs;
-	w.connector({fork_event(kChild, kShell, fork_ns)});
+	fork_child(w, "/usr/bin/bash");
+	w.proc.procs[kChild].info.ns[2] = 4026532999; // a new ipc namespace, seen by the read to come
 	const std::string s = stamp(kT0 + 100 * kMs, 1);
 	w.records({{kAuditSyscall, s + "arch=c000003e syscall=435 success=yes exit=" + std::to_string(kChild) +
 	                               " a0=7ffd0 a1=58 a2=0 a3=0 items=0 " + ids(kShell, 1) +
@@ -737,10 +737,7 @@ TEST(AuditCorrelatorForkRead, NoDelayReadsAtTheFork) {
 	AuditCorrelatorOptions options;
 	options.fork_read_delay_ns = 0;
 	World w(options);
-	const int64_t fork_ns = kT0 + 100 * kMs;
-	w.proc.add(kChild, kShell, kChildCgroup, "/usr/bin/true");
-	w.clock.now = fork_ns + 10 * kUs;
-	w.connector({fork_event(kChild, kShell, fork_ns)});
+	const int64_t fork_ns = fork_child(w, "/usr/bin/true");
 	EXPECT_EQ(reads_of(w, kChild), 1u);
 	EXPECT_FALSE(w.correlator.fork_reads_pending());
 	w.connector({exec_event(kChild, fork_ns + 300 * kUs)});
