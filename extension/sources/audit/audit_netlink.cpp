@@ -14,6 +14,8 @@
 #include <cstring>
 #include <new>
 
+#include "sources/audit/netlink_receive.h"
+
 namespace procsql {
 
 namespace {
@@ -603,65 +605,19 @@ bool AuditControl::delete_rule(const AuditRule& rule, std::string* error) {
 
 namespace {
 
-// Audit sends each record as a datagram of its own: one recvmmsg takes up to
-// this many, where a recvfrom each cost a system call per record (about 14
-// per spawn with procsql's rules).
-constexpr size_t kBatchDatagrams = 32;
-// A slot holds any record (AUDIT_MESSAGE_TEXT_MAX 8560 + the header).
-constexpr size_t kBatchSlot = 16 * 1024;
+// A slot holds any record (AUDIT_MESSAGE_TEXT_MAX 8560 + the header). Audit
+// sends each record as a datagram of its own: a recvfrom each cost a system
+// call per record (about 14 per spawn with procsql's rules).
+constexpr size_t kRecordSlot = 16 * 1024;
 
-// The datagrams queued on a non-blocking audit socket now (at most
-// kMaxDatagramsPerRead: a reader that never catches up still returns), each
-// record to on_record; ENOBUFS (the socket dropped records) counted. `batch`
-// is the caller's receive area, sized on first use. Anything not from the
-// kernel (port 0) is dropped, as libaudit does, and so is a datagram larger
-// than a slot (no audit record is).
+// The records queued on a non-blocking audit socket now, each to on_record
+// (see receive_kernel_datagrams). Returns the records.
 size_t read_queued_records(int fd, std::vector<uint8_t>* batch,
                            const std::function<void(uint32_t, std::string_view)>& on_record, uint64_t* overruns) {
-	if (batch->size() < kBatchDatagrams * kBatchSlot) {
-		batch->resize(kBatchDatagrams * kBatchSlot);
-	}
-	struct mmsghdr msgs[kBatchDatagrams];
-	struct iovec iov[kBatchDatagrams];
-	struct sockaddr_nl from[kBatchDatagrams];
 	size_t count = 0;
-	for (size_t taken = 0; taken < AuditControl::kMaxDatagramsPerRead;) {
-		for (size_t i = 0; i < kBatchDatagrams; i++) {
-			iov[i].iov_base = batch->data() + i * kBatchSlot;
-			iov[i].iov_len = kBatchSlot;
-			std::memset(&msgs[i], 0, sizeof(msgs[i]));
-			msgs[i].msg_hdr.msg_name = &from[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-		}
-		const int n = recvmmsg(fd, msgs, kBatchDatagrams, MSG_DONTWAIT | MSG_TRUNC, nullptr);
-		if (n < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
-			if (errno == ENOBUFS) {
-				if (overruns) {
-					++*overruns;
-				}
-				taken++;
-				continue;
-			}
-			break; // EAGAIN: nothing queued; anything else: the next poll tells
-		}
-		for (int i = 0; i < n; i++) {
-			const struct msghdr& h = msgs[i].msg_hdr;
-			if (h.msg_namelen != sizeof(from[i]) || from[i].nl_pid != 0 || msgs[i].msg_len > kBatchSlot ||
-			    (h.msg_flags & MSG_TRUNC)) {
-				continue;
-			}
-			count += audit_datagram_records(static_cast<const uint8_t*>(iov[i].iov_base), msgs[i].msg_len, on_record);
-		}
-		taken += size_t(n);
-		if (size_t(n) < kBatchDatagrams) {
-			break; // the queue was emptied
-		}
-	}
+	receive_kernel_datagrams(
+	    fd, batch, kRecordSlot, AuditControl::kMaxDatagramsPerRead,
+	    [&](const uint8_t* data, size_t size) { count += audit_datagram_records(data, size, on_record); }, overruns);
 	return count;
 }
 

@@ -14,12 +14,16 @@
 #include <cstring>
 #include <new>
 
+#include "sources/audit/netlink_receive.h"
+
 namespace procsql {
 
 namespace {
 
 // Connector messages are a few dozen bytes; a page holds a burst of them.
 constexpr size_t kReceiveBuffer = 16 * 1024;
+// One connector datagram (one event, under 100 bytes) per recvmmsg slot.
+constexpr size_t kEventSlot = 4096;
 
 constexpr size_t kEventData = offsetof(struct proc_event, event_data);
 
@@ -345,20 +349,9 @@ size_t ProcConnector::read(std::vector<ProcEvent>* out, uint64_t* overruns) {
 			count += early_.size();
 			early_.clear();
 		}
-		for (size_t i = 0; i < kMaxDatagramsPerRead; i++) {
-			size_t size = 0;
-			const int r = receive_once(fd_, &buf_, &size);
-			if (r == -1) {
-				if (overruns) {
-					++*overruns;
-				}
-				continue;
-			}
-			if (r <= 0) {
-				break;
-			}
-			count += parse_proc_datagram(buf_.data(), size, out);
-		}
+		receive_kernel_datagrams(
+		    fd_, &batch_, kEventSlot, kMaxDatagramsPerRead,
+		    [&](const uint8_t* data, size_t size) { count += parse_proc_datagram(data, size, out); }, overruns);
 	} catch (const std::bad_alloc&) {
 		// What could not be stored is lost like an overrun.
 		if (overruns) {

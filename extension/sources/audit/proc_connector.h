@@ -61,7 +61,8 @@ private:
 	bool send_op(uint32_t op, uint32_t seq);
 
 	int fd_ = -1;
-	std::vector<uint8_t> buf_;
+	std::vector<uint8_t> buf_;   // the acknowledgement's
+	std::vector<uint8_t> batch_; // read()'s, kEventSlot per datagram
 	std::vector<ProcEvent> early_; // events that came with the acknowledgement
 	uint64_t early_overruns_ = 0;
 };
