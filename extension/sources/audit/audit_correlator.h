@@ -177,7 +177,7 @@ private:
 		std::array<uint32_t, 8> ns{}; // the child's namespaces, 0 unknown
 		int32_t child_ns_pid = 0;   // the child's pid in its own namespace, 0 unknown
 		bool child_has_cgroup = false; // false too when read at its exec (it may have moved since the fork)
-		uint64_t child_cgroup_id = 0; // the child's cgroup when /proc was read at the fork
+		uint64_t child_cgroup_id = 0; // the child's cgroup as a read before its exec showed it
 		// The caller's namespaces at the fork (a new process's parent): after
 		// its unshare and setns calls whose records arrive while this fork is
 		// unclaimed, as for CachedProcess::Exec::ns.
