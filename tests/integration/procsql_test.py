@@ -194,16 +194,25 @@ def marker():
     return "pqm" + uuid.uuid4().hex
 
 
+EXEC_SYSCALLS = {"59", "322"}  # execve, execveat (x86_64)
+
+
 def wait_exec_done(tc, pid, path, timeout_s=60.0):
-    """Waits until process pid runs `path` with its new arguments in place:
-    the kernel switches /proc/PID/exe before it places argv, so a snapshot
-    taken in between reads an empty cmdline."""
+    """Waits until process pid runs `path` with its new arguments in place
+    and its exec call has returned. The kernel switches /proc/PID/exe before
+    it places argv, so a snapshot taken in between reads an empty cmdline;
+    and audit reports an exec when the call returns, so a query made before
+    that may not see it. The call has returned once /proc/PID/syscall shows
+    the process blocked in another call (a sleep's clock_nanosleep)."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
             with open("/proc/%d/cmdline" % pid, "rb") as f:
                 args = f.read()
-            if os.path.realpath("/proc/%d/exe" % pid) == path and args:
+            with open("/proc/%d/syscall" % pid) as f:
+                call = f.read().split(" ", 1)[0].strip()
+            if (os.path.realpath("/proc/%d/exe" % pid) == path and args and call.isdigit()
+                    and call not in EXEC_SYSCALLS):
                 return
         except OSError:
             pass
