@@ -723,6 +723,23 @@ TEST_F(AuditKernel, InstallAddsAndRemoveRemovesExactlyOurs) {
 	ASSERT_TRUE(install_rules(*control_, own, true, &result, &error)) << error;
 	EXPECT_EQ(result.rules_added, arches.size());
 	EXPECT_TRUE(lines_with(run("auditctl -l"), "never,exit -F arch=b64 -S clone -F a0&0x10000 -F key=" + own).empty());
+
+	// Without exits (the connector reports them): the same rules, less exit_group.
+	ASSERT_TRUE(install_rules(*control_, own, false, &result, &error, /*exits=*/false)) << error;
+	const std::vector<std::string> always = lines_with(run("auditctl -l"), "always,exit");
+	size_t own_always = 0;
+	for (const std::string& line : always) {
+		if (line.find(" -F key=" + own) == std::string::npos) {
+			continue;
+		}
+		own_always++;
+		EXPECT_NE(line.find("execve"), std::string::npos) << line;
+		EXPECT_NE(line.find("clone3"), std::string::npos) << line;
+		EXPECT_NE(line.find("setns"), std::string::npos) << line;
+		EXPECT_EQ(line.find("exit_group"), std::string::npos) << line;
+	}
+	EXPECT_EQ(own_always, arches.size());
+	ASSERT_TRUE(remove_rules(*control_, own, &error)) << error;
 }
 
 TEST_F(AuditKernel, StaleInstancesRemovedLiveOnesKept) {

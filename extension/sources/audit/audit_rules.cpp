@@ -281,7 +281,7 @@ int RuleArch::nr(std::string_view name) const {
 	return -1;
 }
 
-bool procsql_rule_arches(std::vector<RuleArch>* out, std::string* error) {
+bool procsql_rule_arches(std::vector<RuleArch>* out, std::string* error, bool exits) {
 	const int native = audit_detect_machine();
 	if (native < 0) {
 		*error = "audit: libaudit does not know this machine's architecture";
@@ -303,6 +303,9 @@ bool procsql_rule_arches(std::vector<RuleArch>* out, std::string* error) {
 			return false;
 		}
 		for (const char* name : kSyscalls) {
+			if (!exits && std::string_view(name) == "exit_group") {
+				continue;
+			}
 			const int nr = audit_name_to_syscall(name, machine);
 			if (nr >= 0) {
 				a.syscalls.push_back({name, nr});
@@ -519,13 +522,13 @@ bool plan_install(uint32_t enabled, const std::vector<AuditRule>& rules, const s
 }
 
 bool install_rules(AuditControl& control, const std::string& key, bool threads, RuleInstall* out,
-                   std::string* error) {
+                   std::string* error, bool exits) {
 	try {
 		*out = RuleInstall{};
 		AuditStatus status;
 		std::vector<RuleArch> arches;
 		std::vector<AuditRule> rules;
-		if (!control.status(&status, error) || !procsql_rule_arches(&arches, error) ||
+		if (!control.status(&status, error) || !procsql_rule_arches(&arches, error, exits) ||
 		    !control.list_rules(&rules, error)) {
 			return false;
 		}

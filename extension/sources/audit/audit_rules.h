@@ -30,8 +30,9 @@ bool parse_stat_start_ticks(std::string_view stat, uint64_t* out);
 // The same, read from /proc/PID/stat; false when it cannot be read.
 bool read_start_ticks(int pid, uint64_t* out);
 
-// The syscalls procsql's rules select: execve execveat clone clone3 fork vfork unshare setns exit_group
-// (those the arch has). One `always,exit` rule per architecture (b64 and b32 on x86_64 — use
+// The syscalls procsql's rules select: execve execveat clone clone3 fork vfork unshare setns, and
+// exit_group when `exits` (only without the process-events connector, which reports every exit:
+// its records would be received and dropped, and cost the kernel at every exit) (those the arch has). One `always,exit` rule per architecture (b64 and b32 on x86_64 — use
 // audit_detect_machine / MACH_86_64 -> also MACH_X86) listing all of them with -k key, preceded
 // (appended just before them, never prepended) by a `never,exit` rule per arch for clone with a0 & CLONE_THREAD
 // unless threads=true (clone3 cannot be filtered: its flags are behind a pointer).
@@ -47,7 +48,7 @@ struct RuleArch {
 };
 // The architectures of this machine's kernel and procsql's syscalls on each,
 // numbers from libaudit's tables (audit_name_to_syscall).
-bool procsql_rule_arches(std::vector<RuleArch>* out, std::string* error);
+bool procsql_rule_arches(std::vector<RuleArch>* out, std::string* error, bool exits = true);
 
 // A struct audit_rule_data for `list`/`action` on `arch` (0: no arch field)
 // selecting `syscalls`, with an a0 & a0_bitmask field when a0_bitmask != 0,
@@ -107,7 +108,8 @@ bool plan_install(uint32_t enabled, const std::vector<AuditRule>& rules, const s
 // those of procsql's list the rule selects ("all" for every syscall).
 std::string describe_rule(const AuditRule& rule, const std::vector<RuleArch>& arches);
 
-bool install_rules(AuditControl& control, const std::string& key, bool threads, RuleInstall* out, std::string* error);
+bool install_rules(AuditControl& control, const std::string& key, bool threads, RuleInstall* out, std::string* error,
+                   bool exits = true);
 bool remove_rules(AuditControl& control, const std::string& key, std::string* error); // only rules with exactly this key
 // Immutable (enabled == 2): install_rules fails with a clear message unless rules with this
 // instance's syscalls already exist under a procsql- key; never changes anything in that mode.

@@ -190,7 +190,8 @@ bool AuditSource::open(const std::string& instance_id, std::string* error) {
 	uint64_t ticks = 0;
 	proc_.reader().start_ticks(getpid(), &ticks);
 	key_ = instance_rule_key(getpid(), ticks, instance_id);
-	if (!install_rules(*control_, key_, config_.threads, &install_, error)) {
+	// exit_group only when no connector reports the exits.
+	if (!install_rules(*control_, key_, config_.threads, &install_, error, /*exits=*/!connector_)) {
 		return false;
 	}
 	rules_installed_ = install_.rules_added > 0;
