@@ -457,9 +457,7 @@ void AuditCorrelator::on_proc_event(const ProcEvent& ev) {
 	}
 	case ProcEvent::exit: {
 		if (ev.pid == ev.tgid) {
-			if (CachedProcess* p = cache_.find(ev.tgid); p && p->read_pending) {
-				read_forked(ev.tgid); // what a process that just ended still shows
-			}
+			read_forked(ev.tgid); // if still unread: what a process that just ended still shows
 		}
 		CachedProcess* c = cache_.find(ev.tgid);
 		if (c && ev.pid != ev.tgid) {

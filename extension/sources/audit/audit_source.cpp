@@ -211,10 +211,7 @@ bool AuditSource::open(const std::string& instance_id, std::string* error) {
 		if (fd < 0) {
 			continue;
 		}
-		epoll_event ev{};
-		ev.events = EPOLLIN | (fd == audit_fd() ? EPOLLONESHOT : 0u);
-		ev.data.fd = fd;
-		if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		if (watch(EPOLL_CTL_ADD, fd) != 0) {
 			*error = std::string("cannot watch the audit sockets: ") + std::strerror(errno);
 			return false;
 		}
@@ -278,6 +275,15 @@ void AuditSource::undo_settings() {
 	}
 }
 
+// The audit socket is watched for one wake at a time (see run()), the
+// others for every one.
+int AuditSource::watch(int op, int fd) {
+	epoll_event ev{};
+	ev.events = EPOLLIN | (fd == audit_fd() ? EPOLLONESHOT : 0u);
+	ev.data.fd = fd;
+	return epoll_ctl(epoll_fd_, op, fd, &ev);
+}
+
 void AuditSource::run() {
 	// /proc is read when the connector names a new process or exec, and a
 	// process that lives a millisecond is gone if this thread waits for the
@@ -298,10 +304,7 @@ void AuditSource::run() {
 		if (audit_rearm_ns != 0) {
 			const int64_t left_ns = audit_rearm_ns - monotonic_ns();
 			if (left_ns <= 0) {
-				epoll_event ev{};
-				ev.events = EPOLLIN | EPOLLONESHOT;
-				ev.data.fd = audit_fd();
-				(void)epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, audit_fd(), &ev);
+				(void)watch(EPOLL_CTL_MOD, audit_fd());
 				audit_rearm_ns = 0;
 			} else {
 				timeout_ms = std::min<int>(timeout_ms, int((left_ns + 999'999) / 1'000'000));

@@ -151,6 +151,7 @@ private:
 	void run();
 	void consume(); // under consume_mutex_
 	int audit_fd() const { return unicast_ ? unicast_->fd() : multicast_->fd(); }
+	int watch(int op, int fd); // epoll_ctl ADD or MOD of one socket
 	void consume_batch();
 	void read_connector(); // under consume_mutex_
 

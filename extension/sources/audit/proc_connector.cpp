@@ -20,7 +20,7 @@ namespace procsql {
 
 namespace {
 
-// Connector messages are a few dozen bytes; a page holds a burst of them.
+// The acknowledgement's receive buffer (read() receives by recvmmsg).
 constexpr size_t kReceiveBuffer = 16 * 1024;
 // One connector datagram (one event, under 100 bytes) per recvmmsg slot.
 constexpr size_t kEventSlot = 4096;

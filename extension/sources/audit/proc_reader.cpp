@@ -216,8 +216,8 @@ ProcInfo ProcReader::read(int32_t pid, unsigned parts) const {
 	std::string text;
 	int64_t v = 0;
 
-	// Without stat, any part read says the process was there.
-	bool read_any = false;
+	// alive: stat could be read when it was asked for, else any part could.
+	bool read_any = false, read_stat = false;
 	// cgroup v2: the "0::" line.
 	if ((parts & kCgroup) && !cgroup2_root_.empty() && read_small_at(dir, "cgroup", &text)) {
 		read_any = true;
@@ -249,9 +249,7 @@ ProcInfo ProcReader::read(int32_t pid, unsigned parts) const {
 
 	std::vector<std::string> f;
 	// Field numbers are those of proc(5); f[0] is field 3 (state).
-	if (!(parts & kStat)) {
-		info.alive = read_any;
-	} else if (read_small_at(dir, "stat", &text) && stat_fields(text, &f) && f.size() >= 20) {
+	if ((parts & kStat) && read_small_at(dir, "stat", &text) && stat_fields(text, &f) && f.size() >= 20) {
 		if (parse_int64(f[1], &v)) {
 			info.parent = int32_t(v);
 		}
@@ -261,21 +259,19 @@ ProcInfo ProcReader::read(int32_t pid, unsigned parts) const {
 		if (parse_int64(f[19], &v)) {
 			info.start_ticks = uint64_t(v);
 		}
-		info.alive = true;
+		read_stat = true;
 	}
 
-	if (!(parts & kNamespaces)) {
-		close(dir);
-		return info;
+	if (parts & kNamespaces) {
+		const Namespaces n = namespaces_at(openat(dir, "ns", O_PATH | O_DIRECTORY | O_CLOEXEC));
+		read_any = read_any || n.known;
+		info.ns = n.ns;
+		info.pid_for_children = n.pid_for_children;
+		info.time_for_children = n.time_for_children;
+		info.has_namespaces = n.known;
 	}
-	const int ns_dir = openat(dir, "ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	close(dir);
-	const Namespaces n = namespaces_at(ns_dir);
-	info.alive = info.alive || n.known;
-	info.ns = n.ns;
-	info.pid_for_children = n.pid_for_children;
-	info.time_for_children = n.time_for_children;
-	info.has_namespaces = n.known;
+	info.alive = (parts & kStat) ? read_stat : read_any;
 	return info;
 }
 

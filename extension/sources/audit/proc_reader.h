@@ -76,7 +76,7 @@ public:
 
 	// The parts of a process read() reads (each a file or, for the
 	// namespaces, a directory of links), all by default. A part left out
-	// stays unknown; `alive` says any part could be read.
+	// stays unknown; `alive` says stat could be read, or without stat, any part.
 	enum Part : unsigned {
 		kCgroup = 1u << 0,     // cgroup_path, cgroup_id
 		kStatus = 1u << 1,     // ns_pid, uid, privileges
