@@ -327,6 +327,14 @@ void expect_full_exec_row(const Stored<ExecRow>& e, int64_t fork_ns, int64_t exe
 	EXPECT_EQ(e.strings[kExecParentPath], "/usr/bin/bash");
 }
 
+// The audit records of the shell's spawn of kChild (its clone, then the
+// child's execve of /usr/bin/true), and the tick after them.
+void spawn_records(World& w) {
+	w.records(clone_records(kT0 + 100 * kMs, 1, kShell, 1, kChild, "/usr/bin/bash"));
+	w.records(execve_records(kT0 + 101 * kMs, 2, kChild, kShell, "/usr/bin/true"));
+	w.at(kT0 + 110 * kMs);
+}
+
 // --- in order --------------------------------------------------------------
 
 // The usual order: the connector's fork and exec (read while the calls run),
@@ -337,9 +345,7 @@ TEST(AuditCorrelator, InOrderForkAndExec) {
 	w.proc.add(kChild, kShell, kChildCgroup, "/usr/bin/true");
 	w.clock.now = kT0 + 102 * kMs;
 	w.connector({fork_event(kChild, kShell, fork_ns), exec_event(kChild, exec_ns)});
-	w.records(clone_records(kT0 + 100 * kMs, 1, kShell, 1, kChild, "/usr/bin/bash"));
-	w.records(execve_records(kT0 + 101 * kMs, 2, kChild, kShell, "/usr/bin/true"));
-	w.at(kT0 + 110 * kMs);
+	spawn_records(w);
 
 	ASSERT_EQ(w.sink.execs.size(), 1u);
 	expect_full_exec_row(w.sink.execs[0], fork_ns, exec_ns);
@@ -615,9 +621,7 @@ TEST(AuditCorrelator, ProcessGoneBeforeProcWasRead) {
 	w.connector({fork_event(kChild, kShell, fork_ns), exec_event(kChild, exec_ns),
 	             exit_event(kChild, kT0 + 102 * kMs, 0)});
 	EXPECT_EQ(w.correlator.stats().proc_reads_missed, 2u);
-	w.records(clone_records(kT0 + 100 * kMs, 1, kShell, 1, kChild, "/usr/bin/bash"));
-	w.records(execve_records(kT0 + 101 * kMs, 2, kChild, kShell, "/usr/bin/true"));
-	w.at(kT0 + 110 * kMs);
+	spawn_records(w);
 	ASSERT_EQ(w.sink.execs.size(), 1u);
 	const ExecRow& r = w.sink.execs[0].row;
 	EXPECT_TRUE(r.flags & kExecNoProcInfo);
@@ -667,9 +671,7 @@ TEST(AuditCorrelatorForkRead, SpawnIsReadOnceAtItsExec) {
 	w.at(exec_ns + 2 * kMs);
 	EXPECT_FALSE(w.correlator.fork_reads_pending());
 	EXPECT_EQ(reads_of(w, kChild), 1u) << "read again when its delay ran out";
-	w.records(clone_records(kT0 + 100 * kMs, 1, kShell, 1, kChild, "/usr/bin/bash"));
-	w.records(execve_records(kT0 + 100 * kMs, 2, kChild, kShell, "/usr/bin/true"));
-	w.at(kT0 + 110 * kMs);
+	spawn_records(w);
 	ASSERT_EQ(w.sink.execs.size(), 1u);
 	expect_full_exec_row(w.sink.execs[0], fork_ns, exec_ns);
 	ASSERT_EQ(w.sink.clones.size(), 1u);
