@@ -3,10 +3,9 @@
 // 1,000,000 retained rows that the benchmark fills itself (a collector
 // without a source, registered on an in-memory database; no kernel needed).
 //
-// The rows are shaped like real execs: ~25-byte paths, ~60 bytes of argv,
-// ~15-byte cwd and parent_path, a tty on a third of them, times that grow
-// at 10,000 execs/s with up to 1 ms of disorder (per-CPU buffers), pids
-// drawn from a pool of 10,000 (each pid appears once per 10,000 rows).
+// The rows are shaped like real execs (synthetic_rows.h): ~25-byte paths,
+// ~60 bytes of argv, times that grow at 10,000 execs/s with up to 1 ms of
+// disorder, pids drawn from a pool of 10,000.
 //
 // What each family measures (items/s is always retained rows divided by the
 // query's time: the rate at which the query "covers" the table; for the
@@ -49,75 +48,27 @@
 
 #include "collector.h"
 #include "register.h"
+#include "synthetic_rows.h"
 
 namespace {
 
 using procsql::Collector;
 using procsql::Config;
 using procsql::ExecRow;
-using procsql::ExecStrings;
 
 [[noreturn]] void die(const std::string& why) {
 	std::fprintf(stderr, "sql_bench: %s\n", why.c_str());
 	std::exit(1);
 }
 
-constexpr int64_t kT0 = 1700000000000000000LL; // Unix ns
-constexpr int64_t kStepNs = 100000;           // 10,000 execs/s
-constexpr int kPidPool = 10000;
-constexpr int kPidBase = 3000;
+using procsql::bench::kSyntheticPidBase;
+using procsql::bench::kSyntheticStepNs;
+using procsql::bench::kSyntheticT0;
+using procsql::bench::row_has_needle;
+using procsql::bench::SyntheticRow;
+
 constexpr int kPidsQueried = 100; // 1% of the pool
 constexpr uint64_t kTail = 1000;  // rows selected by the eid > pushdown
-
-int64_t row_time(uint64_t i) {
-	// Up to ~1 ms out of eid order, as records from different CPUs are.
-	return kT0 + int64_t(i) * kStepNs + int64_t((i * 7919) % 997) * 1000;
-}
-int32_t row_pid(uint64_t i) { return int32_t(kPidBase + (i * 7919) % kPidPool); }
-bool row_has_needle(uint64_t i) { return i % 100 == 37; }
-uint32_t row_uid(uint64_t i) { return i % 4 == 0 ? 1000 : (i % 4 == 1 ? 0 : 33); }
-
-struct Program {
-	const char* path;
-	const char* filename;
-	const char* comm;
-};
-// ~25 bytes of path on average, as on a Debian host.
-const Program kPrograms[] = {
-    {"/usr/bin/ls", "/bin/ls", "ls"},
-    {"/usr/lib/git-core/git", "/usr/bin/git", "git"},
-    {"/usr/bin/python3.11", "/usr/bin/python3", "python3"},
-    {"/usr/bin/dash", "/bin/sh", "sh"},
-    {"/usr/lib/gcc/x86_64-linux-gnu/12/cc1", "/usr/lib/gcc/x86_64-linux-gnu/12/cc1", "cc1"},
-    {"/usr/bin/x86_64-linux-gnu-gcc-12", "/usr/bin/cc", "cc"},
-    {"/usr/bin/cat", "/bin/cat", "cat"},
-    {"/usr/bin/grep", "/bin/grep", "grep"},
-};
-const char* const kCwds[] = {"/home/alice/src", "/var/lib/apt", "/root", "/tmp/build-4711", "/srv/www/site"};
-const char* const kParents[] = {"/usr/bin/bash", "/usr/bin/make", "/usr/sbin/cron", "/usr/bin/dash"};
-
-// ~60 bytes of argv, NUL-separated and NUL-terminated as in the process's
-// memory. Only the needle rows contain "needle".
-std::string row_argv(uint64_t i, size_t program) {
-	char buf[160];
-	int n = 0;
-	const unsigned u = unsigned(i);
-	if (row_has_needle(i)) {
-		n = std::snprintf(buf, sizeof buf, "grep%c-rn%c--include=*.log%cneedle%c/srv/data/batch-%u", 0, 0, 0, 0, u);
-	} else {
-		switch (program) {
-		case 0: n = std::snprintf(buf, sizeof buf, "ls%c-la%c--color=auto%c/var/log/journal/%08x", 0, 0, 0, u); break;
-		case 1: n = std::snprintf(buf, sizeof buf, "git%c-C%c/home/alice/src/procsql%cstatus%c--porcelain=v2", 0, 0, 0, 0); break;
-		case 2: n = std::snprintf(buf, sizeof buf, "python3%c/usr/lib/python3/dist-packages/job.py%c%u", 0, 0, u); break;
-		case 3: n = std::snprintf(buf, sizeof buf, "sh%c-c%cgrep -q localhost /etc/hosts && echo %u", 0, 0, u); break;
-		case 4: n = std::snprintf(buf, sizeof buf, "cc1%c-quiet%csrc/module_%u.c%c-O2%c-o%c/tmp/cc.s", 0, 0, u % 1000, 0, 0, 0); break;
-		case 5: n = std::snprintf(buf, sizeof buf, "cc%c-O2%c-c%csrc/module_%u.c%c-o%cobj/module.o", 0, 0, 0, u % 1000, 0, 0); break;
-		case 6: n = std::snprintf(buf, sizeof buf, "cat%c/proc/%u/status%c/proc/self/mountinfo", 0, u % 32768, 0); break;
-		default: n = std::snprintf(buf, sizeof buf, "grep%c-E%c^(ERROR|WARN)%c/var/log/syslog.%u", 0, 0, 0, u % 7); break;
-		}
-	}
-	return std::string(buf, size_t(n) + 1); // + the final NUL
-}
 
 // Counts the generator promises, checked against SQL in the setup.
 struct Expected {
@@ -137,8 +88,8 @@ public:
 		std::string error;
 		collector_ = Collector::without_source(config, &error);
 		if (!collector_) die("without_source: " + error);
-		time_lo_ = kT0 + int64_t(rows / 2) * kStepNs;
-		time_hi_ = time_lo_ + int64_t(rows / 100) * kStepNs - 1;
+		time_lo_ = kSyntheticT0 + int64_t(rows / 2) * kSyntheticStepNs;
+		time_hi_ = time_lo_ + int64_t(rows / 100) * kSyntheticStepNs - 1;
 		fill();
 		if (sqlite3_open(":memory:", &db_) != SQLITE_OK) die("sqlite3_open failed");
 		char* err = nullptr;
@@ -171,7 +122,7 @@ public:
 	int64_t time_hi() const { return time_hi_; }
 	static std::string pid_list() {
 		std::string s = "(";
-		for (int p = 0; p < kPidsQueried; p++) s += (p ? "," : "") + std::to_string(kPidBase + p);
+		for (int p = 0; p < kPidsQueried; p++) s += (p ? "," : "") + std::to_string(kSyntheticPidBase + p);
 		return s + ")";
 	}
 
@@ -191,43 +142,16 @@ public:
 private:
 	void fill() {
 		auto& store = collector_->writable_exec_store();
+		SyntheticRow row;
 		for (uint64_t i = 1; i <= rows_; i++) {
-			const size_t program = row_has_needle(i) ? 7 : size_t((i * 2654435761u) >> 7) % 8;
-			const Program& p = kPrograms[program];
-			ExecRow r{};
-			r.time_ns = row_time(i);
-			r.start_time = r.time_ns - 150000;
-			r.inode = 1000000 + program;
-			r.cgroup_id = 4242;
-			r.pid = r.tid = r.ns_pid = row_pid(i);
-			r.parent = int32_t(1000 + i % 50);
-			r.uid = r.euid = row_uid(i);
-			r.gid = r.egid = r.uid;
-			r.auid = 1000;
-			r.session = 3;
-			r.mode = 0100755;
-			r.mnt_ns = r.pid_ns = 4026531840u;
-			r.syscall = 1;
-			r.flags = procsql::kExecHasCwd | procsql::kExecHasParentPath | procsql::kExecHasAuid |
-			          procsql::kExecHasSession;
-			const bool tty = i % 3 == 0;
-			if (tty) r.flags |= procsql::kExecHasTty;
-			std::strncpy(r.comm, p.comm, sizeof r.comm - 1);
-			const std::string argv = row_argv(i, program);
-			r.argc = uint32_t(std::count(argv.begin(), argv.end(), '\0'));
-			ExecStrings s{};
-			s[procsql::kExecPath] = p.path;
-			s[procsql::kExecFilename] = p.filename;
-			s[procsql::kExecCwd] = kCwds[i % 5];
-			s[procsql::kExecParentPath] = kParents[i % 4];
-			s[procsql::kExecTty] = tty ? "pts3" : "";
-			s[procsql::kExecArgv] = argv;
-			if (store.append(r, s) != i) die("append refused row " + std::to_string(i));
+			synthetic_row(i, &row);
+			const ExecRow& r = row.row;
+			if (store.append(r, row.strings) != i) die("append refused row " + std::to_string(i));
 
 			expected_.needle += row_has_needle(i);
 			expected_.uid1000 += r.uid == 1000;
 			expected_.time_range += r.time_ns >= time_lo_ && r.time_ns <= time_hi_;
-			const bool pid_in = r.pid >= kPidBase && r.pid < kPidBase + kPidsQueried;
+			const bool pid_in = r.pid >= kSyntheticPidBase && r.pid < kSyntheticPidBase + kPidsQueried;
 			expected_.pid_in += pid_in;
 			expected_.pid_in_needle += pid_in && row_has_needle(i);
 		}

@@ -16,92 +16,17 @@
 
 namespace procsql::bench {
 
-namespace {
-
-constexpr int64_t kT0 = 1700000000000000000LL;
-constexpr int64_t kStepNs = 100000;
-
-struct Program {
-	const char* path;
-	const char* filename;
-	const char* comm;
-};
-const Program kPrograms[] = {
-    {"/usr/bin/ls", "/bin/ls", "ls"},
-    {"/usr/lib/git-core/git", "/usr/bin/git", "git"},
-    {"/usr/bin/python3.11", "/usr/bin/python3", "python3"},
-    {"/usr/bin/dash", "/bin/sh", "sh"},
-    {"/usr/lib/gcc/x86_64-linux-gnu/12/cc1", "/usr/lib/gcc/x86_64-linux-gnu/12/cc1", "cc1"},
-    {"/usr/bin/x86_64-linux-gnu-gcc-12", "/usr/bin/cc", "cc"},
-    {"/usr/bin/cat", "/bin/cat", "cat"},
-    {"/usr/bin/grep", "/bin/grep", "grep"},
-};
-const char* const kCwds[] = {"/home/alice/src", "/var/lib/apt", "/root", "/tmp/build-4711", "/srv/www/site"};
-const char* const kParents[] = {"/usr/bin/bash", "/usr/bin/make", "/usr/sbin/cron", "/usr/bin/dash"};
-
-std::string row_argv(uint64_t i, size_t program) {
-	char buf[160];
-	int n = 0;
-	const unsigned u = unsigned(i);
-	if (row_has_needle(i)) {
-		n = std::snprintf(buf, sizeof buf, "grep%c-rn%c--include=*.log%cneedle%c/srv/data/batch-%u", 0, 0, 0, 0, u);
-	} else {
-		switch (program) {
-		case 0: n = std::snprintf(buf, sizeof buf, "ls%c-la%c--color=auto%c/var/log/journal/%08x", 0, 0, 0, u); break;
-		case 1: n = std::snprintf(buf, sizeof buf, "git%c-C%c/home/alice/src/procsql%cstatus%c--porcelain=v2", 0, 0, 0, 0); break;
-		case 2: n = std::snprintf(buf, sizeof buf, "python3%c/usr/lib/python3/dist-packages/job.py%c%u", 0, 0, u); break;
-		case 3: n = std::snprintf(buf, sizeof buf, "sh%c-c%cgrep -q localhost /etc/hosts && echo %u", 0, 0, u); break;
-		case 4: n = std::snprintf(buf, sizeof buf, "cc1%c-quiet%csrc/module_%u.c%c-O2%c-o%c/tmp/cc.s", 0, 0, u % 1000, 0, 0, 0); break;
-		case 5: n = std::snprintf(buf, sizeof buf, "cc%c-O2%c-c%csrc/module_%u.c%c-o%cobj/module.o", 0, 0, 0, u % 1000, 0, 0); break;
-		case 6: n = std::snprintf(buf, sizeof buf, "cat%c/proc/%u/status%c/proc/self/mountinfo", 0, u % 32768, 0); break;
-		default: n = std::snprintf(buf, sizeof buf, "grep%c-E%c^(ERROR|WARN)%c/var/log/syslog.%u", 0, 0, 0, u % 7); break;
-		}
-	}
-	return std::string(buf, size_t(n) + 1);
-}
-
-uint32_t row_uid(uint64_t i) { return i % 4 == 0 ? 1000 : (i % 4 == 1 ? 0 : 33); }
-
-} // namespace
-
 bool fill(ExecStore& store, uint64_t n, Expected* expected, std::string* error) {
 	Expected e;
+	SyntheticRow row;
 	for (uint64_t i = 1; i <= n; i++) {
-		const size_t program = row_has_needle(i) ? 7 : size_t((i * 2654435761u) >> 7) % 8;
-		const Program& p = kPrograms[program];
-		ExecRow r{};
-		r.time_ns = kT0 + int64_t(i) * kStepNs + int64_t((i * 7919) % 997) * 1000;
-		r.start_time = r.time_ns - 150000;
-		r.inode = 1000000 + program;
-		r.cgroup_id = 4242;
-		r.pid = r.tid = r.ns_pid = int32_t(3000 + (i * 7919) % 10000);
-		r.parent = int32_t(1000 + i % 50);
-		r.uid = r.euid = row_uid(i);
-		r.gid = r.egid = r.uid;
-		r.auid = 1000;
-		r.session = 3;
-		r.mode = 0100755;
-		r.mnt_ns = r.pid_ns = 4026531840u;
-		r.syscall = 1;
-		r.flags = kExecHasCwd | kExecHasParentPath | kExecHasAuid | kExecHasSession;
-		const bool tty = i % 3 == 0;
-		if (tty) r.flags |= kExecHasTty;
-		std::strncpy(r.comm, p.comm, sizeof r.comm - 1);
-		const std::string argv = row_argv(i, program);
-		r.argc = uint32_t(std::count(argv.begin(), argv.end(), '\0'));
-		ExecStrings s{};
-		s[kExecPath] = p.path;
-		s[kExecFilename] = p.filename;
-		s[kExecCwd] = kCwds[i % 5];
-		s[kExecParentPath] = kParents[i % 4];
-		s[kExecTty] = tty ? "pts3" : "";
-		s[kExecArgv] = argv;
-		if (store.append(r, s) != i) {
+		synthetic_row(i, &row);
+		if (store.append(row.row, row.strings) != i) {
 			*error = "append refused row " + std::to_string(i);
 			return false;
 		}
 		e.needle += row_has_needle(i);
-		e.uid_sum += r.uid;
+		e.uid_sum += row.row.uid;
 	}
 	const auto c = store.ring().counters();
 	if (c.rows_overwritten || c.rows_evicted_by_arena || c.rows_rejected_too_large) {

@@ -1,10 +1,7 @@
 // A fake procsqld for benchmarks, in the calling process, with synthetic
 // rows instead of kernel events (no BPF, no root needed for the stores).
 //
-// The rows are shaped like sql_bench's, real-looking execs: ~25-byte paths,
-// ~60 bytes of argv, cwd and parent_path of ~15 bytes, a tty on a third of
-// them, times 100 µs apart with up to 1 ms of disorder, pids from a pool of
-// 10,000, and 1% (rows i with i % 100 == 37) whose argv contains "needle".
+// The rows are sql_bench's (synthetic_rows.h).
 //
 // SyntheticDaemon plays procsqld's part in a state directory: it takes the
 // directory's lock (StateDirLock), makes the store files
@@ -32,11 +29,9 @@
 #include "publisher.h"
 #include "shared_stores.h"
 #include "store/store_dir.h"
+#include "synthetic_rows.h"
 
 namespace procsql::bench {
-
-// Whether synthetic row i (1-based: its eid in a fresh store) has "needle" in its argv.
-inline bool row_has_needle(uint64_t i) { return i % 100 == 37; }
 
 // What the queries over rows 1..n must find.
 struct Expected {
