@@ -138,35 +138,6 @@ bool is_record(const struct nlmsghdr& h) {
 	return h.nlmsg_type >= kFirstRecordType;
 }
 
-// One non-blocking receive from the kernel (port 0); anything sent by another
-// port is dropped, as libaudit does. 1: a datagram of *size bytes in buf;
-// 0: nothing queued; -1: ENOBUFS (the kernel dropped messages for us);
-// -2: another error (errno set).
-int receive_once(int fd, std::vector<uint8_t>* buf, size_t* size) {
-	for (;;) {
-		struct sockaddr_nl from {};
-		socklen_t from_len = sizeof(from);
-		const ssize_t n = recvfrom(fd, buf->data(), buf->size(), MSG_DONTWAIT | MSG_TRUNC,
-		                           reinterpret_cast<struct sockaddr*>(&from), &from_len);
-		if (n < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				return 0;
-			}
-			return errno == ENOBUFS ? -1 : -2;
-		}
-		if (from_len != sizeof(from) || from.nl_pid != 0 || size_t(n) > buf->size()) {
-			// Not from the kernel, or larger than any audit message can be:
-			// nothing we can use (MSG_TRUNC gave the real, larger, length).
-			continue;
-		}
-		*size = size_t(n);
-		return 1;
-	}
-}
-
 // Waits for the fd to become readable until deadline_ms (monotonic).
 bool wait_readable(int fd, int64_t deadline_ms) {
 	for (;;) {
@@ -333,7 +304,7 @@ void AuditControl::keep_record(uint32_t type, std::string_view text) {
 void AuditControl::absorb_queued() {
 	for (size_t i = 0; i < kMaxDatagramsPerRead; i++) {
 		size_t size = 0;
-		const int r = receive_once(fd_, &buf_, &size);
+		const int r = receive_kernel_datagram(fd_, &buf_, &size);
 		if (r == -1) {
 			pending_overruns_++;
 			continue;
@@ -376,7 +347,7 @@ bool AuditControl::request(const char* what, const std::function<int()>& send,
 			return false;
 		}
 		size_t size = 0;
-		const int r = receive_once(fd_, &buf_, &size);
+		const int r = receive_kernel_datagram(fd_, &buf_, &size);
 		if (r == -1) {
 			pending_overruns_++;
 			continue;

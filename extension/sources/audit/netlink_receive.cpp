@@ -61,4 +61,27 @@ size_t receive_kernel_datagrams(int fd, std::vector<uint8_t>* area, size_t slot_
 	return taken;
 }
 
+int receive_kernel_datagram(int fd, std::vector<uint8_t>* buf, size_t* size) {
+	for (;;) {
+		struct sockaddr_nl from {};
+		socklen_t from_len = sizeof(from);
+		const ssize_t n = recvfrom(fd, buf->data(), buf->size(), MSG_DONTWAIT | MSG_TRUNC,
+		                           reinterpret_cast<struct sockaddr*>(&from), &from_len);
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				return 0;
+			}
+			return errno == ENOBUFS ? -1 : -2;
+		}
+		if (from_len != sizeof(from) || from.nl_pid != 0 || size_t(n) > buf->size()) {
+			continue; // not the kernel's, or cut short
+		}
+		*size = size_t(n);
+		return 1;
+	}
+}
+
 } // namespace procsql

@@ -87,31 +87,6 @@ void for_each_cn_msg(const uint8_t* data, size_t size, Fn&& fn) {
 	}
 }
 
-// 1: a datagram from the kernel of *size bytes; 0: nothing queued;
-// -1: ENOBUFS (events dropped for us); -2: another error.
-int receive_once(int fd, std::vector<uint8_t>* buf, size_t* size) {
-	for (;;) {
-		struct sockaddr_nl from {};
-		socklen_t from_len = sizeof(from);
-		const ssize_t n = recvfrom(fd, buf->data(), buf->size(), MSG_DONTWAIT | MSG_TRUNC,
-		                           reinterpret_cast<struct sockaddr*>(&from), &from_len);
-		if (n < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				return 0;
-			}
-			return errno == ENOBUFS ? -1 : -2;
-		}
-		if (from_len != sizeof(from) || from.nl_pid != 0 || size_t(n) > buf->size()) {
-			continue; // not the kernel's, or cut short (MSG_TRUNC told the real size)
-		}
-		*size = size_t(n);
-		return 1;
-	}
-}
-
 } // namespace
 
 bool parse_proc_cn_msg(const uint8_t* data, size_t size, ProcEvent* out) {
@@ -266,7 +241,7 @@ std::unique_ptr<ProcConnector> ProcConnector::open(size_t rcvbuf_bytes, std::str
 	uint32_t refused = 0;
 	while (!acked) {
 		size_t size = 0;
-		const int r = receive_once(fd, &self->buf_, &size);
+		const int r = receive_kernel_datagram(fd, &self->buf_, &size);
 		if (r == -1) {
 			self->early_overruns_++;
 			continue;
