@@ -171,21 +171,17 @@ void AuditCorrelator::remember_cgroup(const ProcInfo& info, int64_t now_ns) {
 }
 
 CachedProcess* AuditCorrelator::observe(int32_t pid) {
-	if (CachedProcess* c = cache_.find(pid)) {
-		if (c->read_pending) {
-			read_forked(pid);
-		}
-		return c;
-	}
-	// Its fork may be in the connector's queue still, behind what was read.
-	if (read_connector_) {
+	CachedProcess* known = cache_.find(pid);
+	if (!known && read_connector_) {
+		// Its fork may be in the connector's queue still, behind what was read.
 		read_connector_();
+		known = cache_.find(pid);
 	}
-	if (CachedProcess* c = cache_.find(pid)) {
-		if (c->read_pending) {
+	if (known) {
+		if (known->read_pending) {
 			read_forked(pid);
 		}
-		return c;
+		return known;
 	}
 	CachedProcess& c = cache_.reset(pid);
 	c.info = proc_.read(pid);

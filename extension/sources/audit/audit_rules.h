@@ -30,9 +30,10 @@ bool parse_stat_start_ticks(std::string_view stat, uint64_t* out);
 // The same, read from /proc/PID/stat; false when it cannot be read.
 bool read_start_ticks(int pid, uint64_t* out);
 
-// The syscalls procsql's rules select: execve execveat clone clone3 fork vfork unshare setns, and
-// exit_group when `exits` (only without the process-events connector, which reports every exit:
-// its records would be received and dropped, and cost the kernel at every exit) (those the arch has). One `always,exit` rule per architecture (b64 and b32 on x86_64 — use
+// The syscalls procsql's rules select (those the arch has): execve execveat clone clone3 fork
+// vfork unshare setns, and exit_group when `exits` (only without the process-events connector,
+// which reports every exit: its records would be received and dropped, and cost the kernel at
+// every exit). One `always,exit` rule per architecture (b64 and b32 on x86_64 — use
 // audit_detect_machine / MACH_86_64 -> also MACH_X86) listing all of them with -k key, preceded
 // (appended just before them, never prepended) by a `never,exit` rule per arch for clone with a0 & CLONE_THREAD
 // unless threads=true (clone3 cannot be filtered: its flags are behind a pointer).
