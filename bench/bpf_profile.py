@@ -21,7 +21,6 @@ Usage (root, no other procsql collector running):
 """
 import argparse
 import collections
-import json
 import os
 import signal
 import subprocess
@@ -30,12 +29,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from exec_cost import CHILD, prog_stats, storm, typical_env  # noqa: E402
+from exec_cost import CHILD, procsql_programs, prog_stats, storm, typical_env  # noqa: E402
 
 
 def prog_ids(names):
-    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, check=True).stdout
-    return {p["id"]: str(p.get("name", "")) for p in json.loads(out) if str(p.get("name", "")) in names}
+    return {p["id"] for p in procsql_programs() if p["name"] in names}
 
 
 def jit_lines(tool, prog_id):
@@ -102,14 +100,14 @@ def main():
     tool = os.path.join(args.build, "bench", "bpf_lines")
     names = {args.prog, args.prog + "_nl"}
 
-    before_ids = set(prog_ids(names))
+    before_ids = prog_ids(names)
     child = subprocess.Popen([sys.executable, "-c", CHILD, os.path.join(args.build, "procsql")],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     stats_was = open("/proc/sys/kernel/bpf_stats_enabled").read().strip()
     try:
         if child.stdout.readline().strip() != "ready":
             raise SystemExit("cannot load the extension")
-        ours = set(prog_ids(names)) - before_ids
+        ours = prog_ids(names) - before_ids
         if len(ours) != 1:
             raise SystemExit("expected one %s program of this collector, found %d" % (args.prog, len(ours)))
         pid = ours.pop()

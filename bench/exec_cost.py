@@ -65,14 +65,19 @@ def typical_env(nvars, nbytes):
     return env
 
 
+def procsql_programs():
+    """The loaded BPF programs named procsql_*, as bpftool describes them."""
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, check=True).stdout
+    return [p for p in json.loads(out) if str(p.get("name", "")).startswith("procsql_")]
+
+
 def prog_stats(ids=None):
     """{name: (run_cnt, run_time_ns)} of the procsql_ programs (only those with
     an id in `ids` when given), and the set of their ids."""
-    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, check=True).stdout
     stats, seen = {}, set()
-    for p in json.loads(out):
-        name = str(p.get("name", ""))
-        if not name.startswith("procsql_") or (ids is not None and p["id"] not in ids):
+    for p in procsql_programs():
+        name = str(p["name"])
+        if ids is not None and p["id"] not in ids:
             continue
         seen.add(p["id"])
         cnt, ns = stats.get(name, (0, 0))
